@@ -1,0 +1,57 @@
+// Every key source of a run (files and HTTPS URLs), merged, with refresh on an unknown kid.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "jwks/key_set.hpp"
+
+namespace jwtbatch::jwks {
+
+/// How URL sources are fetched and cached.
+struct fetch_options {
+    std::optional<std::string> cacert_path;              ///< replaces the system CA store
+    std::chrono::milliseconds timeout{10'000};           ///< connect, handshake and total
+    std::string cache_dir;                               ///< empty: $XDG_CACHE_HOME/jwtbatch, ~/.cache/jwtbatch
+    std::chrono::seconds ttl{3600};                      ///< fresh entries skip the network
+    std::chrono::seconds max_stale{7 * 24 * 3600};       ///< fallback age limit when unreachable
+    std::chrono::seconds refresh_cooldown{300};          ///< min. time between refreshes
+    bool offline = false;                                ///< cache only
+    bool allow_http = false;                             ///< accept http:// URLs
+    size_t max_body_bytes = 1 << 20;
+};
+
+/// Owns the merged key set. `snapshot` is cheap and thread-safe; a snapshot stays valid (and
+/// its keys alive) for as long as the caller holds it, even across refreshes.
+class key_store {
+public:
+    /// Loads every source in order: a path is a file, an `https://` (or, with `allow_http`,
+    /// `http://`) value is a URL. Throws `common::run_error` with the source, the error and the
+    /// options that help, when a source cannot be loaded or two sources disagree on a `kid`.
+    key_store(std::vector<std::string> sources, fetch_options options);
+    ~key_store();
+    key_store(const key_store&) = delete;
+    key_store& operator=(const key_store&) = delete;
+
+    [[nodiscard]] std::shared_ptr<const key_set> snapshot() const;
+
+    /// Called by the pipeline for a `kid` no loaded key has. Fetches URL sources again unless the
+    /// last fetch was less than `refresh_cooldown` ago or no source is a URL, and returns the
+    /// new snapshot; returns nullptr when nothing was fetched. Failures are logged, not thrown.
+    /// Thread-safe: concurrent calls for the same miss fetch once.
+    [[nodiscard]] std::shared_ptr<const key_set> refresh_for_unknown_kid(std::string_view kid);
+
+    /// Number of refreshes made during the run, for the summary.
+    [[nodiscard]] size_t refresh_count() const noexcept;
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+} // namespace jwtbatch::jwks

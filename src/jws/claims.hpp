@@ -1,0 +1,79 @@
+// Payload parsing, registered claim checks and access to claim values for output.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "jws/failure_reason.hpp"
+
+namespace jwtbatch::jws {
+
+/// What the claim checks enforce. Times are seconds since the Unix epoch.
+struct claim_policy {
+    double leeway_seconds = 0;
+    bool verify_exp = true;
+    std::optional<std::string> issuer;   ///< `iss` must equal this when set
+    std::optional<std::string> audience; ///< `aud` (string or array) must contain this when set
+    std::vector<std::string> required;   ///< claim names that must be present
+};
+
+/// A claim value for output. `text` is the unescaped string for `string`, the raw JSON text
+/// (number, true, false, null, object, array) for `json`, and empty for `absent`.
+struct claim_value {
+    enum class kind { absent, string, json };
+    kind type = kind::absent;
+    std::string_view text;
+};
+
+/// Result of a check: the reason and a short lowercase detail that never quotes the token.
+struct check_result {
+    failure_reason reason = failure_reason::ok;
+    std::string_view detail; ///< a static string, empty when `reason` is ok
+};
+
+/// Parses payload JSON and checks claims. One parser per thread; it reuses its buffers. Views
+/// returned by the accessors are valid until the next `parse` on the same parser.
+class payload_parser {
+public:
+    payload_parser();
+    ~payload_parser();
+    payload_parser(const payload_parser&) = delete;
+    payload_parser& operator=(const payload_parser&) = delete;
+
+    /// Parses decoded payload bytes (copied, so no padding is needed). Returns `bad_payload`
+    /// unless `json` is one JSON object of valid UTF-8 with unique member names and nesting
+    /// depth at most `max_depth`; `ok` otherwise.
+    [[nodiscard]] check_result parse(std::string_view json) noexcept;
+
+    /// Checks the parsed payload at evaluation time `now_seconds`. `exp`, `nbf` and `iat` are
+    /// NumericDate: an integer or fractional JSON number, anything else is `bad_claim`. Returns
+    /// the first failure of: bad_claim, missing_claim, expired, not_yet_valid, issued_in_future,
+    /// bad_issuer, bad_audience.
+    [[nodiscard]] check_result check(const claim_policy& policy, double now_seconds) const noexcept;
+
+    /// Returns the top-level claim `name`, or kind::absent.
+    [[nodiscard]] claim_value find(std::string_view name) const noexcept;
+
+    /// Returns the payload as minified JSON (one line, members in input order).
+    [[nodiscard]] std::string_view minified() const noexcept;
+
+    static constexpr size_t max_depth = 64;
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+/// Parses `--now` and event times: unix seconds (integer or fractional) or RFC 3339 date-time
+/// (`2024-05-01T12:00:00Z`, fractional seconds and numeric offsets allowed). Returns nullopt
+/// for anything else.
+[[nodiscard]] std::optional<double> parse_time(std::string_view text) noexcept;
+
+/// Formats unix seconds as RFC 3339 UTC ("2024-05-01T12:00:00Z"), keeping fractional seconds.
+[[nodiscard]] std::string format_rfc3339(double unix_seconds);
+
+} // namespace jwtbatch::jws

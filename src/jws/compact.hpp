@@ -1,0 +1,23 @@
+// JWS compact serialization split into views of its three parts, without copying.
+#pragma once
+
+#include <string_view>
+
+#include "jws/failure_reason.hpp"
+
+namespace jwtbatch::jws {
+
+/// Views into one token; valid as long as the token's bytes are.
+struct compact_parts {
+    std::string_view header;        ///< base64url header
+    std::string_view payload;       ///< base64url payload
+    std::string_view signature;     ///< base64url signature
+    std::string_view signing_input; ///< header '.' payload: the bytes that were signed
+};
+
+/// Splits `token` at its two dots. Returns `failure_reason::malformed` unless there are exactly
+/// two dots, every part is non-empty and every byte is in the base64url alphabet; otherwise
+/// `failure_reason::ok` with `out` filled.
+[[nodiscard]] failure_reason split_compact(std::string_view token, compact_parts& out) noexcept;
+
+} // namespace jwtbatch::jws

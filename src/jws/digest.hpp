@@ -1,0 +1,14 @@
+// SHA-256 of signing inputs with a fetched digest and a reused per-thread context.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace jwtbatch::jws {
+
+/// Writes SHA-256 of `data` to `out`. Thread-safe; does not allocate after the first call on a
+/// thread. Returns false only when OpenSSL fails, after clearing the thread's error queue.
+[[nodiscard]] bool sha256(std::string_view data, std::span<std::uint8_t, 32> out) noexcept;
+
+} // namespace jwtbatch::jws
