@@ -1,0 +1,133 @@
+#include "cli/run.hpp"
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <unistd.h>
+
+#include "cli/options.hpp"
+#include "cli/summary.hpp"
+#include "common/logger.hpp"
+#include "common/run_error.hpp"
+#include "io/output_sink.hpp"
+#include "jwks/key_store.hpp"
+#include "pipeline/run_pipeline.hpp"
+
+namespace jwtbatch::cli {
+namespace {
+
+std::atomic<bool> stop_requested{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "the signal handler needs a lock-free flag");
+
+extern "C" void on_stop_signal(int) { stop_requested.store(true); }
+
+/// Ignores SIGPIPE, so a closed stdout shows up as EPIPE, and turns the first SIGINT or SIGTERM
+/// into a request to stop; a second one ends the process the default way.
+void install_signal_handlers() {
+    std::signal(SIGPIPE, SIG_IGN);
+    struct sigaction action {};
+    action.sa_handler = on_stop_signal;
+    action.sa_flags = SA_RESETHAND;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, nullptr);
+    sigaction(SIGTERM, &action, nullptr);
+}
+
+void print_stderr(const std::string& text) {
+    std::fwrite(text.data(), 1, text.size(), stderr);
+    std::fflush(stderr);
+}
+
+void log_key_sources(const command& cmd, const jwks::key_store& keys) {
+    if (!common::is_log_enabled(common::log_level::info)) {
+        return;
+    }
+    auto snapshot = keys.snapshot();
+    std::string kids;
+    for (const std::string& kid : snapshot->kids()) {
+        kids += (kids.empty() ? "" : ", ") + (kid.empty() ? std::string("(no kid)") : kid);
+    }
+    common::log_info("loaded " + std::to_string(snapshot->size()) + " keys from "
+                     + std::to_string(cmd.key_sources.size()) + " sources: " + kids);
+    common::log_info("verifying " + std::to_string(cmd.run.inputs.size()) + " inputs with the "
+                     + std::string(cmd.run.verifier == jws::verifier_kind::fast ? "fast" : "evp")
+                     + " verifier");
+}
+
+int exit_status_for(const pipeline::run_counters& counters) {
+    if (counters.interrupted || counters.has_failed_source()) {
+        return run_failed;
+    }
+    return counters.invalid() > 0 ? some_invalid : all_valid;
+}
+
+void write_summary_json(const std::string& path, const std::string& json) {
+    auto sink = io::open_output(path);
+    sink->write(json);
+    sink->commit();
+}
+
+int run_verification(const command& cmd) {
+    if (cmd.run.inputs.size() == 1 && cmd.run.inputs[0] == "-" && ::isatty(STDIN_FILENO)) {
+        common::log_warn("reading tokens from the terminal; pass FILE arguments or pipe input");
+    }
+    jwks::key_store keys(cmd.key_sources, cmd.fetch);
+    log_key_sources(cmd, keys);
+
+    const std::string output_path = cmd.output_path.value_or("");
+    auto sink = io::open_output(output_path);
+    pipeline::run_counters counters = pipeline::run_pipeline(cmd.run, keys, *sink, stop_requested);
+    if (counters.interrupted) {
+        common::log_error(output_path.empty()
+                              ? std::string("interrupted by a signal; the output is incomplete")
+                              : "interrupted by a signal; " + output_path + " was not written");
+    } else if (!counters.output_closed) {
+        sink->commit();
+    }
+
+    const int status = exit_status_for(counters);
+    common::flush_suppressed_warnings();
+    if (!cmd.quiet) {
+        print_stderr(format_summary(counters));
+    }
+    if (cmd.summary_json_path) {
+        write_summary_json(*cmd.summary_json_path, format_summary_json(counters, status));
+    }
+    return status;
+}
+
+} // namespace
+
+int run(int argc, char** argv) noexcept {
+    try {
+        command cmd = parse_command_line(argc, argv);
+        switch (cmd.what) {
+        case command::action::help:
+            std::fwrite(cmd.help_text.data(), 1, cmd.help_text.size(), stdout);
+            return all_valid;
+        case command::action::version:
+            std::printf("jwtbatch %s\n", JWTBATCH_VERSION);
+            return all_valid;
+        case command::action::bench:
+        case command::action::run:
+            break;
+        }
+        common::set_log_level(cmd.quiet     ? common::log_level::error
+                              : cmd.verbose ? common::log_level::info
+                                            : common::log_level::warn);
+        install_signal_handlers();
+        return run_verification(cmd);
+    } catch (const usage_error& error) {
+        print_stderr(std::string("jwtbatch: ") + error.what()
+                     + "\nTry 'jwtbatch --help' for more information.\n");
+    } catch (const common::run_error& error) {
+        print_stderr(std::string("jwtbatch: ") + error.what() + "\n");
+    } catch (const std::exception& error) {
+        print_stderr(std::string("jwtbatch: internal error: ") + error.what() + "\n");
+    }
+    return run_failed;
+}
+
+} // namespace jwtbatch::cli

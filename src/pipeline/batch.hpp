@@ -1,0 +1,63 @@
+// The unit of work that flows through the pipeline: lines in, verdicts and output rows out.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "io/line_reader.hpp"
+#include "jwks/key_set.hpp"
+#include "jws/failure_reason.hpp"
+#include "jws/signature_verifier.hpp"
+
+namespace jwtbatch::pipeline {
+
+/// A byte range in `batch::arena`.
+struct arena_span {
+    std::uint32_t offset = 0;
+    std::uint32_t length = 0;
+};
+
+/// What the verify stage learned about one record.
+struct record_state {
+    jws::failure_reason reason = jws::failure_reason::ok;
+    std::string_view detail;              ///< static text
+    const jws::es256_key* key = nullptr;  ///< the key the header selected
+    arena_span kid;                       ///< the header's kid, copied
+    arena_span payload;                   ///< decoded payload bytes
+    std::uint32_t job_index = no_job;     ///< index into `batch::jobs`
+    bool has_kid = false;
+    bool is_cache_hit = false;
+
+    static constexpr std::uint32_t no_job = 0xffffffffu;
+};
+
+/// A batch and every buffer its stages need. Batches are recycled, so after the first few the
+/// buffers have their working capacity and a batch costs no allocation.
+struct batch {
+    io::line_batch lines;
+    std::vector<record_state> states;
+    std::vector<jws::signature_job> jobs;
+    std::string arena;  ///< decoded payloads and kids of this batch
+    std::string output; ///< formatted rows, written by the output stage
+    std::shared_ptr<const jwks::key_set> keys;
+    std::uint64_t dedup_hits = 0;
+
+    [[nodiscard]] std::string_view arena_view(arena_span span) const noexcept {
+        return std::string_view(arena).substr(span.offset, span.length);
+    }
+
+    void clear() noexcept {
+        lines.clear();
+        states.clear();
+        jobs.clear();
+        arena.clear();
+        output.clear();
+        keys.reset();
+        dedup_hits = 0;
+    }
+};
+
+} // namespace jwtbatch::pipeline

@@ -1,0 +1,285 @@
+#include "pipeline/batch_verifier.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <span>
+
+#include "jws/base64url.hpp"
+#include "jws/claims.hpp"
+#include "jws/compact.hpp"
+#include "jws/digest.hpp"
+#include "jws/header.hpp"
+
+namespace jwtbatch::pipeline {
+namespace {
+
+using jws::failure_reason;
+
+/// Buffers and parsers of one worker thread, reused for every token it checks.
+struct thread_scratch {
+    std::vector<std::uint8_t> header_bytes;
+    std::vector<std::uint8_t> payload_bytes;
+    std::array<std::uint8_t, 96> signature_bytes{}; ///< room to detect signatures over 64 bytes
+    jws::header_parser header;
+    jws::payload_parser payload;
+    std::vector<io::field_value> fields;
+};
+
+thread_scratch& local_scratch() {
+    thread_local thread_scratch scratch;
+    return scratch;
+}
+
+arena_span append_to_arena(std::string& arena, std::string_view bytes) {
+    arena_span span{static_cast<std::uint32_t>(arena.size()),
+                    static_cast<std::uint32_t>(bytes.size())};
+    arena.append(bytes);
+    return span;
+}
+
+/// Decodes one base64url part into `buffer`, growing it only when a larger part arrives.
+std::optional<std::string_view> decode_part(std::string_view encoded,
+                                            std::vector<std::uint8_t>& buffer) {
+    auto size = jws::base64url_decoded_size(encoded.size());
+    if (!size) {
+        return std::nullopt;
+    }
+    if (buffer.size() < *size) {
+        buffer.resize(*size);
+    }
+    auto decoded = jws::decode_base64url(encoded, buffer);
+    if (!decoded) {
+        return std::nullopt;
+    }
+    return std::string_view(reinterpret_cast<const char*>(buffer.data()), *decoded);
+}
+
+io::field_value to_field_value(const jws::claim_value& value) noexcept {
+    switch (value.type) {
+    case jws::claim_value::kind::string:
+        return {io::field_value::kind::string, value.text};
+    case jws::claim_value::kind::json:
+        return {io::field_value::kind::json, value.text};
+    case jws::claim_value::kind::absent:
+        break;
+    }
+    return {};
+}
+
+void reject(record_state& state, failure_reason reason, std::string_view detail) noexcept {
+    state.reason = reason;
+    state.detail = detail;
+}
+
+} // namespace
+
+batch_verifier::batch_verifier(const run_config& config,
+                               jwks::key_store& keys,
+                               const jws::signature_verifier& verifier,
+                               jws::verdict_cache& cache,
+                               const io::row_formatter& formatter,
+                               const std::vector<std::string>& source_names)
+    : config_(config)
+    , keys_(keys)
+    , verifier_(verifier)
+    , cache_(cache)
+    , formatter_(formatter)
+    , source_names_(source_names) {}
+
+void batch_verifier::process(batch& work) const noexcept {
+    const size_t count = work.lines.records.size();
+    work.states.assign(count, record_state{});
+    work.jobs.clear();
+    work.arena.clear();
+    work.output.clear();
+    work.keys = keys_.snapshot();
+
+    for (size_t i = 0; i < count; ++i) {
+        check_token(work, i);
+    }
+    retry_unknown_kids(work);
+    verify_signatures(work);
+    for (size_t i = 0; i < count; ++i) {
+        finish_record(work, i);
+    }
+}
+
+void batch_verifier::check_token(batch& work, size_t index) const noexcept {
+    const io::line_record& line = work.lines.records[index];
+    record_state& state = work.states[index];
+    if (line.is_too_long) {
+        reject(state, failure_reason::too_long, "record is longer than --max-token-bytes");
+        return;
+    }
+    const std::string_view token = std::string_view(work.lines.text).substr(line.offset, line.length);
+    jws::compact_parts parts;
+    if (jws::split_compact(token, parts) != failure_reason::ok) {
+        reject(state, failure_reason::malformed, "not three dot-separated base64url parts");
+        return;
+    }
+
+    thread_scratch& scratch = local_scratch();
+    auto header_json = decode_part(parts.header, scratch.header_bytes);
+    if (!header_json) {
+        reject(state, failure_reason::bad_base64, "header is not valid base64url");
+        return;
+    }
+    auto payload_json = decode_part(parts.payload, scratch.payload_bytes);
+    if (!payload_json) {
+        reject(state, failure_reason::bad_base64, "payload is not valid base64url");
+        return;
+    }
+    std::optional<size_t> signature_size;
+    if (auto size = jws::base64url_decoded_size(parts.signature.size());
+        size && *size <= scratch.signature_bytes.size()) {
+        signature_size = jws::decode_base64url(parts.signature, scratch.signature_bytes);
+    } else if (jws::is_base64url_alphabet(parts.signature) && size) {
+        signature_size = *size; // too long to be ES256; no need to decode it
+    }
+    if (!signature_size) {
+        reject(state, failure_reason::bad_base64, "signature is not valid base64url");
+        return;
+    }
+
+    jws::jose_header header;
+    if (auto reason = scratch.header.parse(*header_json, header); reason != failure_reason::ok) {
+        const char* detail = reason == failure_reason::alg_not_allowed
+                                 ? "alg is not ES256"
+                                 : (reason == failure_reason::unsupported_header
+                                        ? "header has crit or b64"
+                                        : "header is not a JSON object with a string alg");
+        reject(state, reason, detail);
+        return;
+    }
+    state.has_kid = header.has_kid;
+    if (header.has_kid) {
+        state.kid = append_to_arena(work.arena, header.kid);
+    }
+    state.payload = append_to_arena(work.arena, *payload_json);
+
+    if (*signature_size != 64) {
+        reject(state, failure_reason::bad_signature, "signature is not 64 bytes of r||s");
+        return;
+    }
+    select_key(work, index, header.kid);
+    if (state.key == nullptr) {
+        return;
+    }
+
+    jws::signature_job job;
+    job.key = state.key;
+    std::copy_n(scratch.signature_bytes.begin(), 64, job.signature.begin());
+    if (!jws::sha256(parts.signing_input, job.digest)) {
+        reject(state, failure_reason::bad_signature, "digest failed");
+        return;
+    }
+    if (auto verdict = cache_.find(job.key, job.digest, job.signature)) {
+        state.is_cache_hit = true;
+        ++work.dedup_hits;
+        if (!*verdict) {
+            reject(state, failure_reason::bad_signature, "signature does not verify");
+        }
+        return;
+    }
+    state.job_index = static_cast<std::uint32_t>(work.jobs.size());
+    work.jobs.push_back(job);
+}
+
+void batch_verifier::select_key(batch& work, size_t index, std::string_view kid) const noexcept {
+    record_state& state = work.states[index];
+    if (!state.has_kid) {
+        state.key = work.keys->only_key();
+        if (state.key == nullptr) {
+            reject(state, failure_reason::missing_kid, "no kid and the key set has several keys");
+        }
+        return;
+    }
+    state.key = work.keys->find(kid);
+    if (state.key == nullptr) {
+        reject(state, failure_reason::unknown_kid, "no loaded key has this kid");
+    }
+}
+
+void batch_verifier::retry_unknown_kids(batch& work) const noexcept {
+    // The signature bytes were not kept for records with an unknown kid, so those records are
+    // checked again from their text once the refreshed key set is in place.
+    for (size_t i = 0; i < work.states.size(); ++i) {
+        if (work.states[i].reason != failure_reason::unknown_kid) {
+            continue;
+        }
+        std::shared_ptr<const jwks::key_set> refreshed;
+        try {
+            refreshed = keys_.refresh_for_unknown_kid(work.arena_view(work.states[i].kid));
+        } catch (...) {
+            refreshed = nullptr; // the key store logs its own failures
+        }
+        if (refreshed == nullptr) {
+            return;
+        }
+        work.keys = std::move(refreshed);
+        for (size_t j = i; j < work.states.size(); ++j) {
+            if (work.states[j].reason == failure_reason::unknown_kid) {
+                work.states[j] = record_state{};
+                check_token(work, j);
+            }
+        }
+        return;
+    }
+}
+
+void batch_verifier::verify_signatures(batch& work) const noexcept {
+    if (work.jobs.empty()) {
+        return;
+    }
+    verifier_.verify(work.jobs);
+    for (const jws::signature_job& job : work.jobs) {
+        cache_.insert(job.key, job.digest, job.signature, job.is_valid);
+    }
+    for (record_state& state : work.states) {
+        if (state.job_index != record_state::no_job && !work.jobs[state.job_index].is_valid) {
+            reject(state, failure_reason::bad_signature, "signature does not verify");
+        }
+    }
+}
+
+void batch_verifier::finish_record(batch& work, size_t index) const noexcept {
+    const io::line_record& line = work.lines.records[index];
+    record_state& state = work.states[index];
+    thread_scratch& scratch = local_scratch();
+
+    if (state.reason == failure_reason::ok) {
+        auto parsed = scratch.payload.parse(work.arena_view(state.payload));
+        if (parsed.reason != failure_reason::ok) {
+            reject(state, parsed.reason, parsed.detail);
+        } else {
+            auto checked = scratch.payload.check(config_.policy, config_.now_seconds);
+            if (checked.reason != failure_reason::ok) {
+                reject(state, checked.reason, checked.detail);
+            }
+        }
+    }
+
+    io::output_row row;
+    row.source = source_names_[line.source_index];
+    row.line_number = line.line_number;
+    row.is_valid = state.reason == failure_reason::ok;
+    if (state.has_kid) {
+        row.kid = work.arena_view(state.kid);
+    }
+    scratch.fields.resize(config_.fields.size());
+    for (size_t f = 0; f < config_.fields.size(); ++f) {
+        scratch.fields[f] =
+            row.is_valid ? to_field_value(scratch.payload.find(config_.fields[f])) : io::field_value{};
+    }
+    row.fields = scratch.fields;
+    if (row.is_valid) {
+        row.claims_json = scratch.payload.minified();
+    } else {
+        row.reason = jws::to_string(state.reason);
+        row.detail = state.detail;
+    }
+    formatter_.append_row(row, work.output);
+}
+
+} // namespace jwtbatch::pipeline

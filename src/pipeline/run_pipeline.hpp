@@ -1,0 +1,27 @@
+// The oneTBB pipeline: read batches in order, verify them in parallel, write rows in order.
+#pragma once
+
+#include <atomic>
+
+#include "io/output_sink.hpp"
+#include "jwks/key_store.hpp"
+#include "pipeline/run_config.hpp"
+#include "pipeline/run_counters.hpp"
+
+namespace jwtbatch::pipeline {
+
+/// Batches in flight per thread: enough to keep every thread busy while the serial stages run,
+/// and the bound on memory, since each live batch holds at most `batch_text_bytes` of input.
+inline constexpr size_t live_batches_per_thread = 4;
+
+/// Verifies every record of `config.inputs` and writes one row per record to `sink`, in input
+/// order, after the header row. An input that cannot be opened or read to its end is logged,
+/// marked failed in the counters and skipped; the run goes on with the next one. Stops early,
+/// with the rows written so far, when the sink reports a closed reader or `stop` becomes true.
+/// Throws `common::run_error` when the sink fails (a full disk, for example).
+[[nodiscard]] run_counters run_pipeline(const run_config& config,
+                                        jwks::key_store& keys,
+                                        io::output_sink& sink,
+                                        const std::atomic<bool>& stop);
+
+} // namespace jwtbatch::pipeline
