@@ -34,6 +34,10 @@ public:
     /// Returns the OpenSSL key for the plain EVP verifier; owned by this object.
     [[nodiscard]] EVP_PKEY* evp_key() const noexcept { return evp_key_; }
 
+    /// Returns a number that no other `es256_key` of this process has, even after this one is
+    /// destroyed. Caches use it as the key identity, because a new key can reuse a freed address.
+    [[nodiscard]] std::uint64_t instance_id() const noexcept { return instance_id_; }
+
     /// Returns true when both keys are the same point (the `kid` is not compared).
     [[nodiscard]] bool same_point(const es256_key& other) const noexcept {
         return x_ == other.x_ && y_ == other.y_;
@@ -46,6 +50,7 @@ private:
     std::array<std::uint8_t, 32> x_{};
     std::array<std::uint8_t, 32> y_{};
     EVP_PKEY* evp_key_ = nullptr;
+    std::uint64_t instance_id_ = 0;
 };
 
 } // namespace jwtbatch::jws
