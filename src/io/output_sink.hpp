@@ -1,4 +1,4 @@
-// Where result rows go: stdout, or a file that appears only when the run completes.
+// Destinations for result rows: stdout, or a file that appears only when the run completes.
 #pragma once
 
 #include <memory>
@@ -23,8 +23,15 @@ public:
     virtual void commit() = 0;
 };
 
-/// Opens stdout when `path` is empty or "-", else a temporary file in the same folder as `path`.
-/// Throws `common::run_error` naming the path when the file cannot be created.
+/// Opens stdout when `path` is empty or "-", else a temporary file "<folder>/.<name>.tmp-XXXXXX"
+/// in the same folder as `path`, which `commit` renames over `path`. The new file gets the mode
+/// of the file it replaces, or 0666 minus the umask. A symbolic link at `path` is followed, so
+/// its target is replaced. An existing device or FIFO (/dev/null, a named pipe) is written
+/// directly, since a rename cannot replace it. Throws `common::run_error` naming the path when
+/// the file cannot be created or `path` is a folder.
+///
+/// NOTE: a file size limit (ulimit -f) raises SIGXFSZ, which ends the process unless it is
+/// ignored; with it ignored, the write fails with EFBIG and throws.
 [[nodiscard]] std::unique_ptr<output_sink> open_output(const std::string& path);
 
 } // namespace jwtbatch::io

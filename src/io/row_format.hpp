@@ -31,6 +31,13 @@ struct output_row {
 
 enum class output_format { csv, ndjson };
 
+/// Choices that change how cells are written.
+struct format_options {
+    /// CSV only: guard string cells against spreadsheet formulas (see `make_formatter`). Turn it
+    /// off when a program, not a spreadsheet, reads the CSV and needs the exact values.
+    bool guard_formulas = true;
+};
+
 /// Formats rows. Stateless after construction, so one instance serves all threads.
 class row_formatter {
 public:
@@ -45,7 +52,25 @@ public:
 
 /// Creates a formatter. `field_names` are the CSV claim columns, after source, line, status,
 /// reason and kid.
+///
+/// CSV follows RFC 4180 except that lines end in LF alone, as Unix tools expect (spreadsheets
+/// and CSV libraries read both). A cell is quoted when it contains a comma or a double quote,
+/// and a double quote inside is doubled. Every control character (0x00-0x1F and 0x7F) is written
+/// as the six characters `\u00xx` with lowercase hex, so a cell never contains a raw CR, LF or NUL.
+/// A backslash itself is written as it is, so exact values need NDJSON. Bytes of 0x80 and above
+/// are written as they are. With `guard_formulas`, a string cell (source, reason, kid, header
+/// names and string claims) that starts with `=`, `+`, `-` or `@` is quoted and prefixed with a
+/// single quote, as `"'=1+2"`, so spreadsheet programs show it as text instead of running it.
+/// JSON claims (numbers such as -5, objects, arrays) are never prefixed. A cell that started
+/// with tab or CR starts with `\u00` after escaping, so it needs no guard.
+///
+/// NDJSON writes one object per line, ended by LF. Valid rows hold source, line, status, kid
+/// and claims (the minified payload as it is, `{}` when empty). Invalid rows hold source, line,
+/// status, reason, detail and kid. `kid` is left out when empty. Strings escape `"`, `\` and
+/// every control character, and each invalid UTF-8 sequence becomes U+FFFD (one per maximal
+/// invalid subpart, as Unicode 15 section 3.9 recommends), so any input bytes give valid JSON.
 [[nodiscard]] std::unique_ptr<row_formatter> make_formatter(output_format format,
-                                                            std::vector<std::string> field_names);
+                                                            std::vector<std::string> field_names,
+                                                            format_options options = {});
 
 } // namespace jwtbatch::io
