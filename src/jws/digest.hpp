@@ -7,8 +7,11 @@
 
 namespace jwtbatch::jws {
 
-/// Writes SHA-256 of `data` to `out`. Thread-safe; does not allocate after the first call on a
-/// thread. Returns false only when OpenSSL fails, after clearing the thread's error queue.
+/// Writes SHA-256 of `data` to `out`. Thread-safe. Returns false only when OpenSSL fails, after
+/// clearing the thread's error queue.
+///
+/// NOTE: OpenSSL 3.0.19 still allocates once per call on the reused context (counted with
+/// `CRYPTO_set_mem_functions`); no EVP init variant avoided it.
 [[nodiscard]] bool sha256(std::string_view data, std::span<std::uint8_t, 32> out) noexcept;
 
 } // namespace jwtbatch::jws
