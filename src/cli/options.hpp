@@ -13,7 +13,7 @@ namespace jwtbatch::cli {
 
 /// What the command line asked for, validated.
 struct command {
-    enum class action { run, help, version, bench };
+    enum class action { run, help, version };
     action what = action::run;
     pipeline::run_config run;
     std::vector<std::string> key_sources;

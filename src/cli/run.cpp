@@ -5,8 +5,11 @@
 #include <cstdio>
 #include <exception>
 #include <string>
+#include <string_view>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include "cli/bench_command.hpp"
 #include "cli/options.hpp"
 #include "cli/summary.hpp"
 #include "common/logger.hpp"
@@ -23,10 +26,12 @@ static_assert(std::atomic<bool>::is_always_lock_free, "the signal handler needs 
 
 extern "C" void on_stop_signal(int) { stop_requested.store(true); }
 
-/// Ignores SIGPIPE, so a closed stdout shows up as EPIPE, and turns the first SIGINT or SIGTERM
+/// Ignores SIGPIPE, so a closed stdout shows up as EPIPE, and SIGXFSZ, so a file-size limit
+/// shows up as EFBIG with a message; turns the first SIGINT or SIGTERM
 /// into a request to stop; a second one ends the process the default way.
 void install_signal_handlers() {
     std::signal(SIGPIPE, SIG_IGN);
+    std::signal(SIGXFSZ, SIG_IGN);
     struct sigaction action {};
     action.sa_handler = on_stop_signal;
     action.sa_flags = SA_RESETHAND;
@@ -87,6 +92,10 @@ int run_verification(const command& cmd) {
         sink->commit();
     }
 
+    rusage usage{};
+    if (getrusage(RUSAGE_SELF, &usage) == 0) {
+        counters.peak_rss_bytes = static_cast<std::uint64_t>(usage.ru_maxrss) * 1024;
+    }
     const int status = exit_status_for(counters);
     common::flush_suppressed_warnings();
     if (!cmd.quiet) {
@@ -102,6 +111,10 @@ int run_verification(const command& cmd) {
 
 int run(int argc, char** argv) noexcept {
     try {
+        if (argc >= 2 && std::string_view(argv[1]) == "bench") {
+            install_signal_handlers();
+            return run_bench(argc - 1, argv + 1);
+        }
         command cmd = parse_command_line(argc, argv);
         switch (cmd.what) {
         case command::action::help:
@@ -110,7 +123,6 @@ int run(int argc, char** argv) noexcept {
         case command::action::version:
             std::printf("jwtbatch %s\n", JWTBATCH_VERSION);
             return all_valid;
-        case command::action::bench:
         case command::action::run:
             break;
         }

@@ -122,6 +122,7 @@ std::string format_summary_json(const pipeline::run_counters& counters, int exit
                       + format_rate(static_cast<double>(counters.records), counters.seconds)
                       + ",\"dedup_hits\":" + std::to_string(counters.dedup_hits)
                       + ",\"key_refreshes\":" + std::to_string(counters.key_refreshes)
+                      + ",\"peak_rss_bytes\":" + std::to_string(counters.peak_rss_bytes)
                       + ",\"exit_status\":" + std::to_string(exit_status)
                       + ",\"interrupted\":" + (counters.interrupted ? "true" : "false")
                       + ",\"invalid_by_reason\":";

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "io/line_reader.hpp"
@@ -44,6 +45,8 @@ struct batch {
     std::string output; ///< formatted rows, written by the output stage
     std::shared_ptr<const jwks::key_set> keys;
     std::uint64_t dedup_hits = 0;
+    /// Blank lines per source index, since a batch may hold lines of several sources.
+    std::vector<std::pair<std::uint32_t, std::uint64_t>> blank_lines_by_source;
 
     [[nodiscard]] std::string_view arena_view(arena_span span) const noexcept {
         return std::string_view(arena).substr(span.offset, span.length);
@@ -57,6 +60,7 @@ struct batch {
         output.clear();
         keys.reset();
         dedup_hits = 0;
+        blank_lines_by_source.clear();
     }
 };
 

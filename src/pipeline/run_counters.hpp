@@ -34,6 +34,7 @@ struct run_counters {
     std::uint64_t key_refreshes = 0;
     std::uint64_t bytes_read = 0;
     double seconds = 0;
+    std::uint64_t peak_rss_bytes = 0; ///< of the whole process, filled in by the caller
     bool output_closed = false; ///< the reader of stdout went away before the end
     bool interrupted = false;   ///< SIGINT or SIGTERM stopped the run
 

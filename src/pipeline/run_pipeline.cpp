@@ -60,11 +60,13 @@ public:
                 continue;
             }
             const size_t before = work.lines.records.size();
+            const std::uint64_t blank_before = work.lines.blank_lines;
             try {
                 bool has_more = reader_->read_batch(work.lines,
                                                     config_.batch_records,
                                                     config_.batch_text_bytes);
                 records_in_source_ += work.lines.records.size() - before;
+                note_blank_lines(work, blank_before);
                 if (has_more && !work.lines.records.empty()) {
                     return true;
                 }
@@ -76,6 +78,7 @@ public:
                 }
             } catch (const common::run_error& error) {
                 records_in_source_ += work.lines.records.size() - before;
+                note_blank_lines(work, blank_before);
                 fail_current(error.what());
                 if (!work.lines.records.empty()) {
                     return true;
@@ -86,6 +89,13 @@ public:
     }
 
 private:
+    void note_blank_lines(batch& work, std::uint64_t blank_before) {
+        if (work.lines.blank_lines > blank_before) {
+            work.blank_lines_by_source.emplace_back(static_cast<std::uint32_t>(source_index_),
+                                                    work.lines.blank_lines - blank_before);
+        }
+    }
+
     bool open_next() {
         const std::string& path = config_.inputs[source_index_];
         try {
@@ -146,11 +156,10 @@ void count_batch(const batch& work, run_counters& counters) {
             ++counters.valid_by_kid[std::string(work.arena_view(state.kid))];
         }
     }
-    if (!work.lines.records.empty()) {
-        counters.sources[work.lines.records.back().source_index].blank_lines +=
-            work.lines.blank_lines;
+    for (const auto& [source_index, blank_lines] : work.blank_lines_by_source) {
+        counters.sources[source_index].blank_lines += blank_lines;
+        counters.blank_lines += blank_lines;
     }
-    counters.blank_lines += work.lines.blank_lines;
 }
 
 size_t thread_count(const run_config& config) {
