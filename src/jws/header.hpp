@@ -28,11 +28,14 @@ public:
 
     /// Parses `json` (the decoded header bytes; the parser copies them, so no padding is needed).
     /// Returns, first failing check first:
-    /// - `bad_header`: not a JSON object, a duplicate member name, `alg` missing or not a
-    ///   string, `kid` or `typ` present but not a string;
+    /// - `bad_header`: not a JSON object of valid UTF-8 nested at most 64 levels, a duplicate
+    ///   member name in any object of the header, `alg` missing or not a string, `kid` or `typ`
+    ///   present but not a string. Names are compared after unescaping, and two `alg` or two
+    ///   `kid` members are rejected rather than one of them chosen;
     /// - `unsupported_header`: a `crit` or `b64` member (no extension is understood);
     /// - `alg_not_allowed`: `alg` is not exactly "ES256".
     /// Embedded key members (`jwk`, `jku`, `x5u`, `x5c`, `x5t`) are ignored, never used.
+    /// `out` is reset first, and is complete only when the result is `ok`.
     [[nodiscard]] failure_reason parse(std::string_view json, jose_header& out) noexcept;
 
 private:
