@@ -45,20 +45,32 @@ public:
     payload_parser& operator=(const payload_parser&) = delete;
 
     /// Parses decoded payload bytes (copied, so no padding is needed). Returns `bad_payload`
-    /// unless `json` is one JSON object of valid UTF-8 with unique member names and nesting
-    /// depth at most `max_depth`; `ok` otherwise.
+    /// unless `json` is one JSON object of valid UTF-8, with unique member names in every
+    /// object (compared after unescaping) and nesting depth at most `max_depth`, where the
+    /// root object is depth 1. Returns `ok` otherwise. Nested duplicates are rejected too,
+    /// because the payload is written to the output and its readers could pick either value.
     [[nodiscard]] check_result parse(std::string_view json) noexcept;
 
     /// Checks the parsed payload at evaluation time `now_seconds`. `exp`, `nbf` and `iat` are
-    /// NumericDate: an integer or fractional JSON number, anything else is `bad_claim`. Returns
-    /// the first failure of: bad_claim, missing_claim, expired, not_yet_valid, issued_in_future,
-    /// bad_issuer, bad_audience.
+    /// NumericDate: an integer or fractional JSON number, anything else is `bad_claim`. `iss`
+    /// must be a string and `aud` a string or an array of strings, checked only when the policy
+    /// sets `issuer` or `audience`. Returns the first failure of, in this order:
+    /// - `bad_claim`: one of the type rules above is broken;
+    /// - `missing_claim`: a top-level claim named in `required` is absent;
+    /// - `expired`: `now_seconds >= exp + leeway`, skipped unless `verify_exp`;
+    /// - `not_yet_valid`: `now_seconds + leeway < nbf`;
+    /// - `issued_in_future`: `iat > now_seconds + leeway`;
+    /// - `bad_issuer`: `issuer` is set and `iss` is absent or differs;
+    /// - `bad_audience`: `audience` is set and `aud` is absent or does not contain it.
+    /// Returns `bad_payload` when the last `parse` failed.
     [[nodiscard]] check_result check(const claim_policy& policy, double now_seconds) const noexcept;
 
-    /// Returns the top-level claim `name`, or kind::absent.
+    /// Returns the top-level claim `name`, or kind::absent (also after a failed `parse`).
+    /// Numbers keep the exact text of the input, so large integers are not rounded.
     [[nodiscard]] claim_value find(std::string_view name) const noexcept;
 
-    /// Returns the payload as minified JSON (one line, members in input order).
+    /// Returns the payload as minified JSON (one line, members in input order, string escapes
+    /// as in the input), or an empty view after a failed `parse`.
     [[nodiscard]] std::string_view minified() const noexcept;
 
     static constexpr size_t max_depth = 64;
@@ -68,12 +80,17 @@ private:
     std::unique_ptr<impl> impl_;
 };
 
-/// Parses `--now` and event times: unix seconds (integer or fractional) or RFC 3339 date-time
-/// (`2024-05-01T12:00:00Z`, fractional seconds and numeric offsets allowed). Returns nullopt
-/// for anything else.
+/// Parses `--now` and event times as unix seconds or RFC 3339 date-time. Unix seconds are
+/// digits, optionally followed by '.' and digits, with no sign or exponent. A date-time looks
+/// like `2024-05-01T12:00:00Z` and may use lowercase `t` and `z`, fractional seconds and a
+/// numeric offset. A leap second (`23:59:60`) is read as `23:59:59` with
+/// its fraction, because Unix time has no leap seconds. Returns nullopt for anything else,
+/// including impossible dates such as February 30.
 [[nodiscard]] std::optional<double> parse_time(std::string_view text) noexcept;
 
-/// Formats unix seconds as RFC 3339 UTC ("2024-05-01T12:00:00Z"), keeping fractional seconds.
+/// Formats unix seconds as RFC 3339 UTC ("2024-05-01T12:00:00Z"), keeping fractional seconds
+/// to the microsecond without trailing zeros. Returns an empty string for a value that is not
+/// finite or falls outside years 0000 to 9999.
 [[nodiscard]] std::string format_rfc3339(double unix_seconds);
 
 } // namespace jwtbatch::jws
