@@ -120,7 +120,7 @@ std::shared_ptr<const key_set> key_store::snapshot() const { return impl_->curre
 size_t key_store::refresh_count() const noexcept { return impl_->refreshes.load(); }
 
 std::shared_ptr<const key_set> key_store::refresh_for_unknown_kid(std::string_view kid) {
-    if (!impl_->has_url) {
+    if (!impl_->has_url || impl_->options.offline) {
         return nullptr;
     }
     std::lock_guard lock(impl_->refresh_mutex);

@@ -416,3 +416,27 @@ TEST_CASE("key_store times out on a silent server", "[jwks][network]") {
     CHECK(contains(message, ": handshake: timed out after 300 ms"));
     CHECK(elapsed < 3s);
 }
+
+TEST_CASE("key_store concurrent refreshes fetch once", "[jwks][network]") {
+    network_fixture fixture;
+    fixture.options.refresh_cooldown = 0s;
+    auto store = fixture.load(fixture.url);
+    fixture.server.put_file("jwks.json", fixture.second_signer.to_jwks_json("k2"));
+
+    constexpr int thread_count = 4;
+    std::vector<std::shared_ptr<const jwks::key_set>> results(thread_count);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < thread_count; ++i) {
+        threads.emplace_back([&, i] { results[i] = store->refresh_for_unknown_kid("k2"); });
+    }
+    for (auto& thread : threads) {
+        thread.join();
+    }
+    for (const auto& result : results) {
+        REQUIRE(result != nullptr);
+        CHECK(result->find("k2") != nullptr);
+    }
+    CHECK(store->refresh_count() == 1);
+    fixture.sync_request_log();
+    CHECK(fixture.server.count_requests("/jwks.json") == 2);
+}
