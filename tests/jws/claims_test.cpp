@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <random>
 #include <string>
 
 #include <catch2/catch.hpp>
@@ -383,4 +384,51 @@ TEST_CASE("format rfc3339 round trips parse time", "[jws]") {
         }
     }
     SUCCEED();
+}
+
+TEST_CASE("payload parser survives mutated input", "[jws]") {
+    // Random byte edits of a valid payload: whatever parses must minify to JSON that parses
+    // again to the same text, and every claim found must be one of the value kinds.
+    const std::string seed_json = R"({"cid":"c\"1\\","n":[1,{"a":-2.5e3}],"o":{"k":"v w"},)"
+                                  R"("exp":1700000100,"aud":["a","b"],"t":true,"z":null})";
+    constexpr std::string_view edits = "{}[]\":,\\ 0-.eatnu\x01\xff";
+    std::minstd_rand random(20240501);
+    jws::payload_parser parser;
+    jws::payload_parser reparser;
+    size_t accepted = 0;
+    for (int round = 0; round < 20000; ++round) {
+        std::string json = seed_json;
+        const int edit_count = 1 + static_cast<int>(random() % 3);
+        for (int edit = 0; edit < edit_count; ++edit) {
+            const size_t position = random() % json.size();
+            const char byte = edits[random() % edits.size()];
+            switch (random() % 3) {
+            case 0:
+                json[position] = byte;
+                break;
+            case 1:
+                json.insert(position, 1, byte);
+                break;
+            default:
+                json.erase(position, 1);
+                break;
+            }
+        }
+        if (parser.parse(json).reason != failure_reason::ok) {
+            continue;
+        }
+        ++accepted;
+        const std::string minified(parser.minified());
+        CAPTURE(json, minified);
+        REQUIRE(reparser.parse(minified).reason == failure_reason::ok);
+        REQUIRE(reparser.minified() == minified);
+        for (const std::string_view name : {"cid", "n", "o", "exp", "aud", "t", "z"}) {
+            const auto value = parser.find(name);
+            const auto again = reparser.find(name);
+            CHECK(value.type == again.type);
+            CHECK(value.text == again.text);
+        }
+    }
+    // The edits are small, so a good share of the rounds must still be valid JSON.
+    CHECK(accepted > 1000u);
 }
