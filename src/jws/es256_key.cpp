@@ -66,7 +66,9 @@ bool passes_public_check(EVP_PKEY* key) {
 std::shared_ptr<const es256_key> es256_key::from_affine(std::string kid,
                                                         std::span<const std::uint8_t, 32> x,
                                                         std::span<const std::uint8_t, 32> y) {
-    const auto is_zero = [](std::uint8_t byte) { return byte == 0; };
+    const auto is_zero = [](std::uint8_t byte) {
+        return byte == 0;
+    };
     // SEC 1 has no affine form for the point at infinity; (0, 0) is the usual stand-in for it.
     if (std::all_of(x.begin(), x.end(), is_zero) && std::all_of(y.begin(), y.end(), is_zero)) {
         throw std::invalid_argument("point is the point at infinity");

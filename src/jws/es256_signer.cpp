@@ -141,7 +141,8 @@ std::string es256_signer::to_jwks_json(std::string_view kid) const {
             return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20;
         };
         if (std::any_of(kid.begin(), kid.end(), needs_escape)) {
-            throw std::invalid_argument("kid must not contain quotes, backslashes or control characters");
+            throw std::invalid_argument(
+                "kid must not contain quotes, backslashes or control characters");
         }
         json.append(R"("kid":")").append(kid).append(R"(",)");
     }
@@ -150,8 +151,8 @@ std::string es256_signer::to_jwks_json(std::string_view kid) const {
     return json;
 }
 
-std::array<std::uint8_t, 64> es256_signer::sign_digest(
-    std::span<const std::uint8_t, 32> digest) const {
+std::array<std::uint8_t, 64>
+es256_signer::sign_digest(std::span<const std::uint8_t, 32> digest) const {
     const pkey_context_ptr context(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey_, nullptr));
     std::array<unsigned char, 80> der{};
     size_t der_length = der.size();

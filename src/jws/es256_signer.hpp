@@ -49,8 +49,8 @@ public:
     [[nodiscard]] std::string to_jwks_json(std::string_view kid) const;
 
     /// Signs a SHA-256 digest and returns the signature as r||s.
-    [[nodiscard]] std::array<std::uint8_t, 64> sign_digest(
-        std::span<const std::uint8_t, 32> digest) const;
+    [[nodiscard]] std::array<std::uint8_t, 64>
+    sign_digest(std::span<const std::uint8_t, 32> digest) const;
 
     /// Returns the compact serialization base64url(header) '.' base64url(payload) '.'
     /// base64url(r||s). The JSON texts are encoded as given, without checking them.

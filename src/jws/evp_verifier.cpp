@@ -123,9 +123,8 @@ bool verify_one(const signature_job& job) noexcept {
 } // namespace
 
 bool is_p256_scalar_in_range(std::span<const std::uint8_t, 32> scalar) noexcept {
-    const bool is_zero = std::all_of(scalar.begin(), scalar.end(), [](std::uint8_t byte) {
-        return byte == 0;
-    });
+    const bool is_zero =
+        std::all_of(scalar.begin(), scalar.end(), [](std::uint8_t byte) { return byte == 0; });
     return !is_zero
            && std::lexicographical_compare(
                scalar.begin(), scalar.end(), p256_order.begin(), p256_order.end());

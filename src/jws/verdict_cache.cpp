@@ -93,8 +93,8 @@ verdict_cache::verdict_cache(size_t capacity) {
     auto table = std::make_unique<impl>();
     table->ways = std::min(capacity, ways_per_set);
     table->set_count = capacity / table->ways;
-    table->entries.reset(static_cast<entry*>(std::calloc(table->set_count * table->ways,
-                                                         sizeof(entry))));
+    table->entries.reset(
+        static_cast<entry*>(std::calloc(table->set_count * table->ways, sizeof(entry))));
     table->next_victim.reset(static_cast<std::uint8_t*>(std::calloc(table->set_count, 1)));
     if (table->entries == nullptr || table->next_victim == nullptr) {
         throw std::bad_alloc();

@@ -1,11 +1,10 @@
 // make_verifier lives alone in this file, so that only programs that call it link the fast
 // verifier's implementation.
-#include "jws/signature_verifier.hpp"
-
 #include <stdexcept>
 
 #include "jws/evp_verifier.hpp"
 #include "jws/fast_verifier.hpp"
+#include "jws/signature_verifier.hpp"
 
 namespace jwtbatch::jws {
 

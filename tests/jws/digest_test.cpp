@@ -30,6 +30,7 @@ TEST_CASE("sha256 matches published digests", "[jws]") {
         std::string input;
         std::string_view expected_hex;
     };
+
     const std::vector<sample> samples{
         {"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
         {"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},

@@ -1,8 +1,10 @@
 #include "jws/evp_verifier.hpp"
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -75,18 +77,21 @@ TEST_CASE("evp verifier rejects wrong key", "[jws]") {
     const jws::es256_signer other;
     const auto other_key = other.public_key("other");
     const jws::evp_verifier verifier;
-    CHECK_FALSE(verify_single(verifier, make_job(other_key.get(), signing_input, sample.signature)));
+    CHECK_FALSE(
+        verify_single(verifier, make_job(other_key.get(), signing_input, sample.signature)));
     CHECK_FALSE(verify_single(verifier, make_job(nullptr, signing_input, sample.signature)));
 }
 
 TEST_CASE("evp verifier rejects out of range scalars", "[jws]") {
     const signed_sample sample;
     const jws::evp_verifier verifier;
+
     struct row {
         const char* name;
         size_t offset;
         std::array<std::uint8_t, 32> value;
     };
+
     const std::array<std::uint8_t, 32> zero{};
     const std::vector<row> rows{
         {"r = 0", 0, zero},
@@ -96,7 +101,8 @@ TEST_CASE("evp verifier rejects out of range scalars", "[jws]") {
     };
     for (const row& case_row : rows) {
         std::array<std::uint8_t, 64> signature = sample.signature;
-        std::copy(case_row.value.begin(), case_row.value.end(), signature.begin() + case_row.offset);
+        std::copy(
+            case_row.value.begin(), case_row.value.end(), signature.begin() + case_row.offset);
         CAPTURE(case_row.name);
         CHECK_FALSE(verify_single(verifier, make_job(sample.key.get(), signing_input, signature)));
     }
@@ -157,8 +163,8 @@ TEST_CASE("evp verifier accepts rfc 7515 token", "[jws]") {
     REQUIRE(parser.parse(*jwks).get(document) == simdjson::SUCCESS);
     simdjson::dom::element jwk;
     REQUIRE(document["keys"].at(0).get(jwk) == simdjson::SUCCESS);
-    const auto key = jws::es256_key::from_affine(
-        "", decode_coordinate(jwk, "x"), decode_coordinate(jwk, "y"));
+    const auto key =
+        jws::es256_key::from_affine("", decode_coordinate(jwk, "x"), decode_coordinate(jwk, "y"));
 
     std::string_view text = *token;
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) {
@@ -181,4 +187,34 @@ TEST_CASE("verifier kind parses evp and fast", "[jws]") {
     CHECK(jws::parse_verifier_kind("fast") == jws::verifier_kind::fast);
     CHECK_FALSE(jws::parse_verifier_kind("EVP").has_value());
     CHECK_FALSE(jws::parse_verifier_kind("").has_value());
+}
+
+TEST_CASE("evp verifier runs on several threads", "[jws]") {
+    // Each thread builds its own context cache; verdicts must not depend on the thread.
+    const signed_sample sample;
+    std::array<std::uint8_t, 64> flipped = sample.signature;
+    flipped[0] ^= 0x80;
+    const jws::evp_verifier verifier;
+    // Catch2 assertions are not thread-safe, so the jobs are built here and copied per thread.
+    const std::array<jws::signature_job, 2> template_jobs{
+        make_job(sample.key.get(), signing_input, sample.signature),
+        make_job(sample.key.get(), signing_input, flipped),
+    };
+    std::atomic<int> wrong_verdicts{0};
+    std::vector<std::thread> threads;
+    for (int thread = 0; thread < 4; ++thread) {
+        threads.emplace_back([&] {
+            std::array<jws::signature_job, 2> jobs = template_jobs;
+            for (int round = 0; round < 50; ++round) {
+                verifier.verify(jobs);
+                if (!jobs[0].is_valid || jobs[1].is_valid) {
+                    ++wrong_verdicts;
+                }
+            }
+        });
+    }
+    for (std::thread& thread : threads) {
+        thread.join();
+    }
+    CHECK(wrong_verdicts == 0);
 }

@@ -58,7 +58,8 @@ bool verdict_of(const jws::signature_verifier& verifier,
     std::array<std::uint8_t, 64> raw{};
     std::copy(signature->begin(), signature->end(), raw.begin());
     const std::string message_text(message->begin(), message->end());
-    return jwtbatch::test::verify_single(verifier, jwtbatch::test::make_job(&key, message_text, raw));
+    return jwtbatch::test::verify_single(verifier,
+                                         jwtbatch::test::make_job(&key, message_text, raw));
 }
 
 } // namespace
