@@ -3,11 +3,13 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <fstream>
 #include <memory>
 #include <thread>
 #include <vector>
 
 #include <catch2/catch.hpp>
+#include <unistd.h>
 
 #include "jws/es256_key.hpp"
 #include "jws/es256_signer.hpp"
@@ -31,6 +33,16 @@ cached_token token_number(std::uint32_t number) {
         token.signature[i] = static_cast<std::uint8_t>((number * 7 >> (8 * (i % 4))) + i);
     }
     return token;
+}
+
+// Returns the resident set size of this process in bytes, from Linux's /proc/self/statm.
+size_t resident_bytes() {
+    std::ifstream statm("/proc/self/statm");
+    size_t total_pages = 0;
+    size_t resident_pages = 0;
+    statm >> total_pages >> resident_pages;
+    REQUIRE(statm);
+    return resident_pages * static_cast<size_t>(sysconf(_SC_PAGESIZE));
 }
 
 std::shared_ptr<const jws::es256_key> make_key(const char* kid) {
@@ -121,6 +133,15 @@ TEST_CASE("verdict cache default is about 64 MiB", "[jws]") {
     CHECK(entries > 500'000);
     // Each entry takes at least its 96 bytes of digest and signature.
     CHECK(entries * 96 <= size_t{64} << 20);
+}
+
+TEST_CASE("verdict cache leaves untouched pages out", "[jws]") {
+    const size_t before = resident_bytes();
+    jws::verdict_cache cache(jws::verdict_cache::default_capacity());
+    const size_t after = resident_bytes();
+    CHECK(cache.capacity() >= jws::verdict_cache::default_capacity() - 3);
+    // The table is about 64 MiB; only pages that entries were written to become resident.
+    CHECK(after < before + (size_t{4} << 20));
 }
 
 TEST_CASE("verdict cache serves two threads", "[jws]") {
