@@ -196,7 +196,8 @@ std::string_view payload_parser::impl::minify() noexcept {
         const std::string_view text = json.text();
         // NOTE: growth can throw std::bad_alloc in this noexcept path; the buffer keeps its
         // capacity, so only a payload larger than any before it allocates.
-        minified.resize(text.size());
+        // simdjson documents `len` output bytes as enough, and the padding is a safety margin.
+        minified.resize(text.size() + simdjson::SIMDJSON_PADDING);
         minified_length = 0;
         // The input passed simdjson validation, so whitespace removal is not expected to fail.
         // If it does, minified() is empty and find() reports non-string claims as absent.
