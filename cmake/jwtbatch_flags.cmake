@@ -14,6 +14,19 @@ if(JWTBATCH_SANITIZE)
     add_link_options(-fsanitize=address,undefined)
 endif()
 
+# The fuzz preset instruments every library for libFuzzer's coverage feedback and checks it with
+# ASan and UBSan; tests/fuzz links the harnesses with -fsanitize=fuzzer, which adds libFuzzer's
+# main. UBSan findings abort, so the fuzzer reports them like crashes.
+if(JWTBATCH_FUZZ)
+    if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+        message(FATAL_ERROR "JWTBATCH_FUZZ needs clang (libFuzzer); use the fuzz preset, which "
+                            "sets CMAKE_CXX_COMPILER to clang++-14")
+    endif()
+    add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+                        -fno-sanitize-recover=undefined)
+    add_link_options(-fsanitize=address,undefined)
+endif()
+
 # Adds one folder of src/ as a static library named jwtbatch_<folder>. Every .cpp in the folder
 # belongs to it, so adding a unit needs no CMake edit; the link graph enforces the one-way
 # dependencies between folders.
