@@ -8,6 +8,7 @@
 
 #include "jws/claims.hpp"
 #include "jws/verdict_cache.hpp"
+#include "pipeline/ndjson_record.hpp"
 
 namespace po = boost::program_options;
 
@@ -17,7 +18,7 @@ namespace {
 constexpr const char* usage_line =
     "Usage: jwtbatch [OPTIONS] [FILE ...]\n"
     "       jwtbatch bench [--tokens N] [--threads N,...] [--verifier NAME,...]\n"
-    "Verify ES256 JSON Web Tokens, one per line, against a JWKS.\n"
+    "Verify ES256 JSON Web Tokens, one per line or one per NDJSON or CSV record, against a JWKS.\n"
     "FILE '-' or no FILE reads stdin. 'jwtbatch bench' measures this machine on generated tokens.\n";
 
 constexpr const char* exit_status_text =
@@ -47,6 +48,15 @@ struct raw_options {
     long long max_token_bytes = 64 * 1024;
     std::string verifier = "fast";
     long long dedup_cache = -1;
+    std::string input_format = "lines";
+    std::string token_field = "/token";
+    std::string token_column = "token";
+    std::string csv_delimiter = ",";
+    std::string keep;
+    std::string time_field;
+    std::string time_format = "rfc3339";
+    std::string timestamps = "unix";
+    std::string only;
 };
 
 std::vector<std::string> split_list(const std::string& text) {
@@ -81,6 +91,23 @@ po::options_description describe_options(raw_options& raw) {
         ("offline", "use cached JWKS entries only; never connect")
         ("allow-http", "accept http:// JWKS URLs (tests and private networks only)");
 
+    po::options_description input("Input");
+    input.add_options()
+        ("input-format", po::value(&raw.input_format)->value_name("lines|ndjson|csv|auto"),
+         "how records hold the token (default lines); auto picks per file from its first line")
+        ("token-field", po::value(&raw.token_field)->value_name("POINTER"),
+         "NDJSON: JSON Pointer (RFC 6901) or member name of the token (default /token)")
+        ("token-column", po::value(&raw.token_column)->value_name("NAME|N"),
+         "CSV: header name or 1-based index of the token column (default token)")
+        ("csv-delimiter", po::value(&raw.csv_delimiter)->value_name("CHAR"),
+         "CSV: field delimiter, one byte or 'tab' (default ,)")
+        ("keep", po::value(&raw.keep)->value_name("NAME,..."),
+         "copy these record fields (JSON Pointers or CSV columns) into every output row")
+        ("time-field", po::value(&raw.time_field)->value_name("NAME"),
+         "judge exp, nbf and iat at this record field's event time instead of --now")
+        ("time-format", po::value(&raw.time_format)->value_name("unix|unix-ms|rfc3339"),
+         "how --time-field is written (default rfc3339)");
+
     po::options_description verification("Verification");
     verification.add_options()
         ("now", po::value(&raw.now)->value_name("TIME"),
@@ -102,6 +129,12 @@ po::options_description describe_options(raw_options& raw) {
          "write rows to FILE, replaced atomically when the run ends (default stdout)")
         ("summary-json", po::value(&raw.summary_json)->value_name("FILE"),
          "write the run summary as JSON to FILE")
+        ("timestamps", po::value(&raw.timestamps)->value_name("unix|rfc3339"),
+         "write iat, exp and nbf as unix seconds or RFC 3339 UTC date-times (default unix)")
+        ("only", po::value(&raw.only)->value_name("valid|invalid"),
+         "write only rows of this status; the summary still counts every record")
+        ("emit-unverified-claims",
+         "add the decoded payload of invalid tokens as unverified_claims (never trust it)")
         ("no-formula-guard",
          "write CSV cells starting with = + - @ as they are (default: prefixed with ')")
         ("quiet,q", "print no summary and no warnings, only errors")
@@ -123,7 +156,7 @@ po::options_description describe_options(raw_options& raw) {
         ("version,V", "print the version and exit");
 
     po::options_description all;
-    all.add(keys).add(verification).add(output).add(performance).add(general);
+    all.add(keys).add(input).add(verification).add(output).add(performance).add(general);
     return all;
 }
 
@@ -138,6 +171,104 @@ long long require_at_least(long long value, long long minimum, const char* optio
 double current_unix_seconds() {
     using namespace std::chrono;
     return duration<double>(system_clock::now().time_since_epoch()).count();
+}
+
+pipeline::input_format parse_input_format(const std::string& text) {
+    if (text == "lines") {
+        return pipeline::input_format::lines;
+    }
+    if (text == "ndjson") {
+        return pipeline::input_format::ndjson;
+    }
+    if (text == "csv") {
+        return pipeline::input_format::csv;
+    }
+    if (text == "auto") {
+        return pipeline::input_format::detect;
+    }
+    throw usage_error("invalid value for --input-format: '" + text
+                      + "': use lines, ndjson, csv or auto");
+}
+
+pipeline::time_format parse_time_format(const std::string& text) {
+    if (text == "unix") {
+        return pipeline::time_format::unix_seconds;
+    }
+    if (text == "unix-ms") {
+        return pipeline::time_format::unix_milliseconds;
+    }
+    if (text == "rfc3339") {
+        return pipeline::time_format::rfc3339;
+    }
+    throw usage_error("invalid value for --time-format: '" + text
+                      + "': use unix, unix-ms or rfc3339");
+}
+
+char parse_delimiter(const std::string& text) {
+    if (text == "tab" || text == "\\t") {
+        return '\t';
+    }
+    if (text.size() != 1 || text[0] == '"' || text[0] == '\n' || text[0] == '\r') {
+        throw usage_error("invalid value for --csv-delimiter: '" + text
+                          + "': use one byte other than a quote or line end, or 'tab'");
+    }
+    return text[0];
+}
+
+void require_ndjson_field(const std::string& name, const char* option) {
+    if (!pipeline::is_valid_ndjson_field(name)) {
+        throw usage_error(std::string("invalid value for --") + option + ": '" + name
+                          + "': use a JSON Pointer such as /token or /user/id (write ~ as ~0 "
+                            "and / inside a name as ~1), or a plain member name");
+    }
+}
+
+/// Validates the options that say how records hold the token, the event time and kept fields.
+void validate_input(const raw_options& raw, const po::variables_map& vm, pipeline::run_config& run) {
+    run.input = parse_input_format(raw.input_format);
+    run.keep = split_list(raw.keep);
+    std::optional<std::string> time_field;
+    if (vm.count("time-field")) {
+        time_field = raw.time_field;
+    }
+    if (run.input == pipeline::input_format::lines && (!run.keep.empty() || time_field)) {
+        throw usage_error("--keep and --time-field need structured records: add "
+                          "--input-format ndjson, csv or auto");
+    }
+    if (run.input == pipeline::input_format::ndjson || run.input == pipeline::input_format::detect) {
+        require_ndjson_field(raw.token_field, "token-field");
+        for (const std::string& name : run.keep) {
+            require_ndjson_field(name, "keep");
+        }
+        if (time_field) {
+            require_ndjson_field(*time_field, "time-field");
+        }
+    }
+    if (raw.token_column.empty()) {
+        throw usage_error("invalid value for --token-column: give a header name or a 1-based index");
+    }
+    run.ndjson_fields = {raw.token_field, time_field, run.keep};
+    run.csv_fields = {raw.token_column, time_field, run.keep};
+    run.csv_delimiter = parse_delimiter(raw.csv_delimiter);
+    run.event_time_format = parse_time_format(raw.time_format);
+}
+
+/// Validates the options that choose which rows are written and how.
+void validate_rows(const raw_options& raw, const po::variables_map& vm, pipeline::run_config& run) {
+    if (raw.timestamps == "rfc3339") {
+        run.rfc3339_timestamps = true;
+    } else if (raw.timestamps != "unix") {
+        throw usage_error("invalid value for --timestamps: '" + raw.timestamps
+                          + "': use unix or rfc3339");
+    }
+    if (raw.only == "valid") {
+        run.only = pipeline::row_filter::valid;
+    } else if (raw.only == "invalid") {
+        run.only = pipeline::row_filter::invalid;
+    } else if (vm.count("only")) {
+        throw usage_error("invalid value for --only: '" + raw.only + "': use valid or invalid");
+    }
+    run.emit_unverified_claims = vm.count("emit-unverified-claims") > 0;
 }
 
 void validate_into(const raw_options& raw, const po::variables_map& vm, command& out) {
@@ -195,6 +326,8 @@ void validate_into(const raw_options& raw, const po::variables_map& vm, command&
         throw usage_error("invalid value for --format: '" + raw.format + "': use csv or ndjson");
     }
     run.fields = split_list(raw.fields);
+    validate_input(raw, vm, run);
+    validate_rows(raw, vm, run);
     run.guard_csv_formulas = vm.count("no-formula-guard") == 0;
     if (!raw.output.empty() && raw.output != "-") {
         out.output_path = raw.output;

@@ -11,6 +11,7 @@
 
 #include "cli/bench_command.hpp"
 #include "cli/options.hpp"
+#include "cli/progress.hpp"
 #include "cli/summary.hpp"
 #include "common/logger.hpp"
 #include "common/run_error.hpp"
@@ -83,7 +84,17 @@ int run_verification(const command& cmd) {
 
     const std::string output_path = cmd.output_path.value_or("");
     auto sink = io::open_output(output_path);
-    pipeline::run_counters counters = pipeline::run_pipeline(cmd.run, keys, *sink, stop_requested);
+    // Progress goes to stderr only when a person watches it, never into the rows on stdout.
+    progress_line progress(STDERR_FILENO);
+    pipeline::progress_callback on_progress;
+    if (!cmd.quiet && ::isatty(STDERR_FILENO)) {
+        on_progress = [&progress](const pipeline::progress_snapshot& snapshot) {
+            progress.update(snapshot);
+        };
+    }
+    pipeline::run_counters counters =
+        pipeline::run_pipeline(cmd.run, keys, *sink, stop_requested, on_progress);
+    progress.clear();
     if (counters.interrupted) {
         common::log_error(output_path.empty()
                               ? std::string("interrupted by a signal; the output is incomplete")

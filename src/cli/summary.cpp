@@ -1,6 +1,9 @@
 #include "cli/summary.hpp"
 
 #include <cstdio>
+#include <map>
+#include <string_view>
+#include <utility>
 
 namespace jwtbatch::cli {
 namespace {
@@ -58,6 +61,69 @@ void append_reason_counts(std::string& out, const pipeline::reason_counts& count
     out.push_back('}');
 }
 
+void append_kid_counts(std::string& out, const std::map<std::string, std::uint64_t, std::less<>>& counts) {
+    out.push_back('{');
+    bool first = true;
+    for (const auto& [kid, count] : counts) {
+        if (!first) {
+            out.push_back(',');
+        }
+        first = false;
+        append_json_string(out, kid);
+        out.push_back(':');
+        out.append(std::to_string(count));
+    }
+    out.push_back('}');
+}
+
+/// Returns `kid` for a terminal line: control bytes become \xNN, so a kid from a token cannot
+/// start a line or send a terminal escape, and kids past 64 bytes are cut and end in "...".
+std::string printable_kid(std::string_view kid) {
+    constexpr size_t max_bytes = 64;
+    if (kid.empty()) {
+        return "(no kid)";
+    }
+    std::string text;
+    for (size_t i = 0; i < kid.size() && i < max_bytes; ++i) {
+        const auto c = static_cast<unsigned char>(kid[i]);
+        if (c < 0x20 || c == 0x7f) {
+            char escape[8];
+            std::snprintf(escape, sizeof escape, "\\x%02x", c);
+            text.append(escape);
+        } else {
+            text.push_back(static_cast<char>(c));
+        }
+    }
+    if (kid.size() > max_bytes) {
+        text.append("...");
+    }
+    return text;
+}
+
+/// Formats "k1 5 valid 2 invalid, (no kid) 0 valid 3 invalid" for at most `max_kids` kids.
+std::string format_kid_list(const pipeline::run_counters& counters) {
+    constexpr size_t max_kids = 10;
+    std::map<std::string_view, std::pair<std::uint64_t, std::uint64_t>> both;
+    for (const auto& [kid, count] : counters.valid_by_kid) {
+        both[kid].first = count;
+    }
+    for (const auto& [kid, count] : counters.invalid_by_kid) {
+        both[kid].second = count;
+    }
+    std::string text;
+    size_t listed = 0;
+    for (const auto& [kid, count] : both) {
+        if (listed == max_kids) {
+            text += ", and " + std::to_string(both.size() - max_kids) + " more kids";
+            break;
+        }
+        text += (text.empty() ? "" : ", ") + printable_kid(kid) + " " + std::to_string(count.first) + " valid " + std::to_string(count.second)
+                + " invalid";
+        ++listed;
+    }
+    return text;
+}
+
 std::string format_reason_list(const pipeline::reason_counts& counts) {
     std::string text;
     for (int i = 1; i < jws::failure_reason_count; ++i) {
@@ -96,6 +162,9 @@ std::string format_summary(const pipeline::run_counters& counters) {
         text += "jwtbatch: summary: invalid by reason: " + format_reason_list(counters.by_reason)
                 + "\n";
     }
+    if (counters.records > 0) {
+        text += "jwtbatch: summary: by kid: " + format_kid_list(counters) + "\n";
+    }
     if (counters.sources.size() > 1) {
         for (const auto& source : counters.sources) {
             text += "jwtbatch: summary: " + source.name + ": " + std::to_string(source.records)
@@ -127,18 +196,11 @@ std::string format_summary_json(const pipeline::run_counters& counters, int exit
                       + ",\"interrupted\":" + (counters.interrupted ? "true" : "false")
                       + ",\"invalid_by_reason\":";
     append_reason_counts(out, counters.by_reason);
-    out.append(",\"valid_by_kid\":{");
-    bool first = true;
-    for (const auto& [kid, count] : counters.valid_by_kid) {
-        if (!first) {
-            out.push_back(',');
-        }
-        first = false;
-        append_json_string(out, kid);
-        out.push_back(':');
-        out.append(std::to_string(count));
-    }
-    out.append("},\"sources\":[");
+    out.append(",\"valid_by_kid\":");
+    append_kid_counts(out, counters.valid_by_kid);
+    out.append(",\"invalid_by_kid\":");
+    append_kid_counts(out, counters.invalid_by_kid);
+    out.append(",\"sources\":[");
     for (size_t i = 0; i < counters.sources.size(); ++i) {
         const auto& source = counters.sources[i];
         if (i > 0) {

@@ -49,7 +49,7 @@ bool line_reader::read_line(line_batch& batch) {
         char* begin = block_.data() + block_begin_;
         size_t available = block_end_ - block_begin_;
         if (is_skipping_) {
-            auto* line_end = static_cast<char*>(std::memchr(begin, '\n', available));
+            const char* line_end = find_record_end(begin, available);
             size_t size = line_end != nullptr ? static_cast<size_t>(line_end - begin) : available;
             skipped_content_ = skipped_content_ || has_content(begin, size);
             if (line_end != nullptr) {
@@ -64,8 +64,8 @@ bool line_reader::read_line(line_batch& batch) {
             }
             continue;
         }
-        auto* line_end = static_cast<char*>(
-            std::memchr(begin + scanned_bytes_, '\n', available - scanned_bytes_));
+        const char* line_end =
+            find_record_end(begin + scanned_bytes_, available - scanned_bytes_);
         if (line_end != nullptr) {
             auto size = static_cast<size_t>(line_end - begin);
             block_begin_ += size + 1;
@@ -94,6 +94,53 @@ bool line_reader::read_line(line_batch& batch) {
         scanned_bytes_ = 0;
         finish_line(batch, begin, available);
         return true;
+    }
+}
+
+/// Returns the LF that ends the record in [begin, begin + size), or nullptr. In CSV mode the
+/// quote state and embedded line count carry over from one call to the next.
+const char* line_reader::find_record_end(const char* begin, size_t size) noexcept {
+    if (!is_csv_) {
+        return static_cast<const char*>(std::memchr(begin, '\n', size));
+    }
+    for (size_t i = 0; i < size; ++i) {
+        if (begin[i] == '"') {
+            in_quotes_ = !in_quotes_;
+        } else if (begin[i] == '\n') {
+            if (!in_quotes_) {
+                return begin + i;
+            }
+            ++embedded_lines_;
+        }
+    }
+    return nullptr;
+}
+
+std::string_view line_reader::peek_first_line() {
+    if (at_start_) {
+        drop_byte_order_mark();
+        at_start_ = false;
+    }
+    size_t offset = 0; // from block_begin_, which fill() may move
+    for (;;) {
+        const char* begin = block_.data() + block_begin_;
+        const size_t available = block_end_ - block_begin_;
+        while (offset < available) {
+            const auto* line_end =
+                static_cast<const char*>(std::memchr(begin + offset, '\n', available - offset));
+            if (line_end == nullptr) {
+                break;
+            }
+            const auto size = static_cast<size_t>(line_end - (begin + offset));
+            if (has_content(begin + offset, size)) {
+                return {begin + offset, size};
+            }
+            offset += size + 1;
+        }
+        if (available == block_.size() || !fill()) {
+            begin = block_.data() + block_begin_;
+            return {begin + offset, block_end_ - block_begin_ - offset};
+        }
     }
 }
 
@@ -148,13 +195,17 @@ void line_reader::finish_too_long_line(line_batch& batch, bool has_content) {
 
 void line_reader::append_line(line_batch& batch, std::string_view text, bool is_too_long) {
     ++line_number_;
+    const std::uint64_t first_line = line_number_;
+    line_number_ += embedded_lines_;
+    embedded_lines_ = 0;
+    in_quotes_ = false;
     if (text.empty() && !is_too_long) {
         ++batch.blank_lines;
         return;
     }
     line_record record;
     record.source_index = source_index_;
-    record.line_number = line_number_;
+    record.line_number = first_line;
     record.offset = static_cast<std::uint32_t>(batch.text.size());
     record.length = static_cast<std::uint32_t>(text.size());
     record.is_too_long = is_too_long;

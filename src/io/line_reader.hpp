@@ -1,4 +1,4 @@
-// Splits an input stream into records, one per line, read in large blocks.
+// Splits an input stream into records, one per line (or one CSV record), read in large blocks.
 #pragma once
 
 #include <cstddef>
@@ -18,10 +18,10 @@ inline constexpr size_t default_max_line_bytes = 64 * 1024;
 /// Largest accepted line limit, so that a record's offset and length fit its 32-bit fields.
 inline constexpr size_t max_line_bytes_limit = size_t{1} << 30;
 
-/// One non-blank input line. The text is `batch.text.substr(offset, length)`.
+/// One non-blank input record. The text is `batch.text.substr(offset, length)`.
 struct line_record {
     std::uint32_t source_index = 0; ///< index into the run's list of inputs
-    std::uint64_t line_number = 0;  ///< 1-based line number within its source
+    std::uint64_t line_number = 0;  ///< 1-based number of the record's first line in its source
     std::uint32_t offset = 0;
     std::uint32_t length = 0;
     bool is_too_long = false; ///< longer than the limit: no text is kept
@@ -50,6 +50,13 @@ struct line_batch {
 /// contains nothing but spaces, tabs and CR, in which case it is blank. Its bytes are skipped as
 /// they stream by, so memory stays bounded by about `read_block_bytes + max_line_bytes` whatever
 /// the line length.
+///
+/// In CSV mode (`set_csv_mode`), an LF between double quotes does not end the record, so one
+/// record may span several lines (RFC 4180 section 2.6). Its `line_number` is that of its first
+/// line, and the line numbers of later records count every line. Quote state is a parity count
+/// of `"` bytes, which is exact for RFC 4180 records because an escaped quote is doubled.
+/// NOTE: an unterminated quote makes the rest of the source one record, which then becomes too
+/// long (and is skipped in bounded memory) unless a later stray quote closes it.
 class line_reader {
 public:
     /// Bytes requested from the source per read(2). One block contains thousands of tokens, so the cost
@@ -66,11 +73,22 @@ public:
     /// appended. Throws `common::run_error` from the source.
     bool read_batch(line_batch& batch, size_t max_records, size_t max_text_bytes);
 
+    /// Makes the following records end only at an LF outside double quotes. Call it between
+    /// records, for example after `peek_first_line`.
+    void set_csv_mode() noexcept { is_csv_ = true; }
+
+    /// Returns the first line of the source that is not blank, without its LF and without
+    /// consuming it, or the text read so far when no LF arrives before the read buffer is full
+    /// or the source ends. Call it before the first `read_batch`. The view is valid until the
+    /// next call on this reader. Throws `common::run_error` from the source.
+    [[nodiscard]] std::string_view peek_first_line();
+
     /// Returns the bytes held by the read buffer, which does not grow after construction.
     [[nodiscard]] size_t buffer_bytes() const noexcept { return block_.size(); }
 
 private:
     bool read_line(line_batch& batch);
+    const char* find_record_end(const char* begin, size_t size) noexcept;
     bool fill();
     void drop_byte_order_mark();
     void finish_line(line_batch& batch, const char* begin, size_t size);
@@ -89,6 +107,9 @@ private:
     bool at_end_ = false;
     bool is_skipping_ = false;   ///< inside a too-long line, discarding up to its LF
     bool skipped_content_ = false; ///< the too-long line has a byte other than space, tab, CR
+    bool is_csv_ = false;
+    bool in_quotes_ = false;            ///< CSV mode: the scanned bytes leave a quote open
+    std::uint64_t embedded_lines_ = 0; ///< CSV mode: LFs inside quotes of the current record
 };
 
 } // namespace jwtbatch::io

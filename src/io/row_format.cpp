@@ -121,9 +121,16 @@ public:
 
     void append_header(std::string& out) const override {
         out.append("source,line,status,reason,kid");
+        for (const auto& name : options_.keep_names) {
+            out.push_back(',');
+            append_cell(out, name, true);
+        }
         for (const auto& name : field_names_) {
             out.push_back(',');
             append_cell(out, name, true);
+        }
+        if (options_.unverified_claims_column) {
+            out.append(",unverified_claims");
         }
         out.push_back('\n');
     }
@@ -136,19 +143,27 @@ public:
         append_cell(out, row.reason, true);
         out.push_back(',');
         append_cell(out, row.kid, true);
-        // One cell per configured field whatever the row holds, so every line has the same
+        // One cell per configured name whatever the row holds, so every line has the same
         // number of columns.
-        for (size_t i = 0; i < field_names_.size(); ++i) {
+        append_values(out, row.kept, options_.keep_names.size());
+        append_values(out, row.fields, field_names_.size());
+        if (options_.unverified_claims_column) {
             out.push_back(',');
-            if (i < row.fields.size() && row.fields[i].type != field_value::kind::absent) {
-                const field_value& field = row.fields[i];
-                append_cell(out, field.text, field.type == field_value::kind::string);
-            }
+            append_cell(out, row.unverified_claims, false);
         }
         out.push_back('\n');
     }
 
 private:
+    void append_values(std::string& out, std::span<const field_value> values, size_t count) const {
+        for (size_t i = 0; i < count; ++i) {
+            out.push_back(',');
+            if (i < values.size() && values[i].type != field_value::kind::absent) {
+                append_cell(out, values[i].text, values[i].type == field_value::kind::string);
+            }
+        }
+    }
+
     /// Appends one cell; only string cells get the formula guard.
     void append_cell(std::string& out, std::string_view text, bool is_string) const {
         bool is_guarded = options_.guard_formulas && is_string && !text.empty()
@@ -190,6 +205,9 @@ private:
 
 class ndjson_formatter final : public row_formatter {
 public:
+    explicit ndjson_formatter(std::vector<std::string> keep_names)
+        : keep_names_(std::move(keep_names)) {}
+
     void append_header(std::string&) const override {}
 
     void append_row(const output_row& row, std::string& out) const override {
@@ -200,6 +218,7 @@ public:
         if (row.is_valid) {
             out.append(",\"status\":\"valid\"");
             append_kid(row.kid, out);
+            append_kept(row.kept, out);
             out.append(",\"claims\":");
             out.append(row.claims_json.empty() ? std::string_view("{}") : row.claims_json);
         } else {
@@ -208,11 +227,43 @@ public:
             out.append(",\"detail\":");
             append_json_string(out, row.detail);
             append_kid(row.kid, out);
+            append_kept(row.kept, out);
+            if (!row.unverified_claims.empty()) {
+                out.append(",\"unverified_claims\":");
+                out.append(row.unverified_claims);
+            }
         }
         out.append("}\n");
     }
 
 private:
+    void append_kept(std::span<const field_value> kept, std::string& out) const {
+        if (keep_names_.empty()) {
+            return;
+        }
+        out.append(",\"keep\":{");
+        bool first = true;
+        for (size_t i = 0; i < keep_names_.size() && i < kept.size(); ++i) {
+            if (kept[i].type == field_value::kind::absent) {
+                continue;
+            }
+            if (!first) {
+                out.push_back(',');
+            }
+            first = false;
+            append_json_string(out, keep_names_[i]);
+            out.push_back(':');
+            if (kept[i].type == field_value::kind::string) {
+                append_json_string(out, kept[i].text);
+            } else {
+                out.append(kept[i].text);
+            }
+        }
+        out.push_back('}');
+    }
+
+    std::vector<std::string> keep_names_;
+
     static void append_kid(std::string_view kid, std::string& out) {
         if (!kid.empty()) {
             out.append(",\"kid\":");
@@ -227,7 +278,7 @@ std::unique_ptr<row_formatter> make_formatter(output_format format,
                                               std::vector<std::string> field_names,
                                               format_options options) {
     if (format == output_format::ndjson) {
-        return std::make_unique<ndjson_formatter>();
+        return std::make_unique<ndjson_formatter>(std::move(options.keep_names));
     }
     return std::make_unique<csv_formatter>(std::move(field_names), options);
 }

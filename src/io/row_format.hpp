@@ -27,6 +27,8 @@ struct output_row {
     std::string_view kid;                    ///< empty when unknown
     std::span<const field_value> fields;     ///< one per configured field name, CSV only
     std::string_view claims_json;            ///< minified payload JSON of a valid token, NDJSON only
+    std::span<const field_value> kept;       ///< one per kept field name, or empty
+    std::string_view unverified_claims;      ///< payload JSON of an invalid token, or empty
 };
 
 enum class output_format { csv, ndjson };
@@ -36,6 +38,12 @@ struct format_options {
     /// CSV only: guard string cells against spreadsheet formulas (see `make_formatter`). Turn it
     /// off when a program, not a spreadsheet, reads the CSV and needs the exact values.
     bool guard_formulas = true;
+
+    /// Names of the input fields copied into every row (`--keep`), as the user gave them.
+    std::vector<std::string> keep_names;
+
+    /// CSV only: add an `unverified_claims` column after the claim columns.
+    bool unverified_claims_column = false;
 };
 
 /// Formats rows. Stateless after construction, so one instance serves all threads.
@@ -51,7 +59,8 @@ public:
 };
 
 /// Creates a formatter. `field_names` are the CSV claim columns, after source, line, status,
-/// reason and kid.
+/// reason, kid and the kept columns (`options.keep_names`), and before `unverified_claims` when
+/// `options.unverified_claims_column` is set.
 ///
 /// CSV follows RFC 4180 except that lines end in LF alone, as Unix tools expect (spreadsheets
 /// and CSV libraries read both). A cell is quoted when it contains a comma or a double quote,
@@ -66,7 +75,10 @@ public:
 ///
 /// NDJSON writes one object per line, ended by LF. Valid rows hold source, line, status, kid
 /// and claims (the minified payload as it is, `{}` when empty). Invalid rows hold source, line,
-/// status, reason, detail and kid. `kid` is left out when empty. Strings escape `"`, `\` and
+/// status, reason, detail and kid. `kid` is left out when empty. With kept names, both hold
+/// `"keep":{"<name>":value,...}` after kid: a string as a JSON string, a JSON value as its text,
+/// and an absent field left out. A non-empty `unverified_claims` is written as a member of that
+/// name at the end of an invalid row. Strings escape `"`, `\` and
 /// every control character, and each invalid UTF-8 sequence becomes U+FFFD (one per maximal
 /// invalid subpart, as Unicode 15 section 3.9 recommends), so any input bytes give valid JSON.
 [[nodiscard]] std::unique_ptr<row_formatter> make_formatter(output_format format,

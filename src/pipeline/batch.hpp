@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "io/line_reader.hpp"
+#include "io/row_format.hpp"
 #include "jwks/key_set.hpp"
 #include "jws/failure_reason.hpp"
 #include "jws/signature_verifier.hpp"
@@ -29,10 +30,20 @@ struct record_state {
     arena_span kid;                       ///< the header's kid, copied
     arena_span payload;                   ///< decoded payload bytes
     std::uint32_t job_index = no_job;     ///< index into `batch::jobs`
+    std::uint32_t kept_begin = 0;         ///< first of this record's values in `batch::kept`
+    double event_seconds = 0;             ///< the record's event time, when `has_event_time`
     bool has_kid = false;
     bool is_cache_hit = false;
+    bool has_kept = false;
+    bool has_event_time = false;
 
     static constexpr std::uint32_t no_job = 0xffffffffu;
+};
+
+/// A kept input field of a record, its text copied into `batch::arena`.
+struct kept_value {
+    io::field_value::kind type = io::field_value::kind::absent;
+    arena_span text;
 };
 
 /// A batch and every buffer its stages need. Batches are recycled, so after the first few the
@@ -41,12 +52,16 @@ struct batch {
     io::line_batch lines;
     std::vector<record_state> states;
     std::vector<jws::signature_job> jobs;
-    std::string arena;  ///< decoded payloads and kids of this batch
+    std::vector<kept_value> kept; ///< `--keep` values, one run of them per structured record
+    std::string arena;  ///< decoded payloads, kids and kept values of this batch
     std::string output; ///< formatted rows, written by the output stage
     std::shared_ptr<const jwks::key_set> keys;
     std::uint64_t dedup_hits = 0;
     /// Blank lines per source index, since a batch may hold lines of several sources.
     std::vector<std::pair<std::uint32_t, std::uint64_t>> blank_lines_by_source;
+    /// Input bytes consumed by the reader (compressed bytes for compressed input) when it
+    /// finished this batch, over all sources so far; for progress display.
+    std::uint64_t input_bytes_read = 0;
 
     [[nodiscard]] std::string_view arena_view(arena_span span) const noexcept {
         return std::string_view(arena).substr(span.offset, span.length);
@@ -56,11 +71,13 @@ struct batch {
         lines.clear();
         states.clear();
         jobs.clear();
+        kept.clear();
         arena.clear();
         output.clear();
         keys.reset();
         dedup_hits = 0;
         blank_lines_by_source.clear();
+        input_bytes_read = 0;
     }
 };
 

@@ -10,6 +10,9 @@
 #include "jws/compact.hpp"
 #include "jws/digest.hpp"
 #include "jws/header.hpp"
+#include "jws/strict_json.hpp"
+#include "pipeline/json_text.hpp"
+#include "pipeline/ndjson_record.hpp"
 
 namespace jwtbatch::pipeline {
 namespace {
@@ -24,6 +27,15 @@ struct thread_scratch {
     jws::header_parser header;
     jws::payload_parser payload;
     std::vector<io::field_value> fields;
+    std::vector<io::field_value> kept;
+    ndjson_record_parser ndjson;
+    record_fields record;
+    std::vector<std::string_view> csv_fields;
+    std::string csv_unescaped;
+    std::vector<std::array<char, 40>> dates; ///< RFC 3339 text of CSV time claims
+    jws::strict_json_parser claims_json{jws::payload_parser::max_depth};
+    std::string claims_text;     ///< claims with RFC 3339 times
+    std::string unverified_text; ///< unverified claims with RFC 3339 times
 };
 
 thread_scratch& local_scratch() {
@@ -72,6 +84,41 @@ void reject(record_state& state, failure_reason reason, std::string_view detail)
     state.detail = detail;
 }
 
+bool is_time_claim(std::string_view name) noexcept {
+    return name == "iat" || name == "exp" || name == "nbf";
+}
+
+std::string_view describe_time_error(const io::field_value& value, time_format format) noexcept {
+    if (value.type == io::field_value::kind::absent) {
+        return "event time field is missing";
+    }
+    switch (format) {
+    case time_format::unix_seconds:
+        return "event time is not unix seconds";
+    case time_format::unix_milliseconds:
+        return "event time is not unix milliseconds";
+    case time_format::rfc3339:
+        break;
+    }
+    return "event time is not an rfc 3339 date-time";
+}
+
+/// Writes the claims of a row, with RFC 3339 times when `dates` is set; returns the text to
+/// write, which is `claims` itself or `buffer`.
+std::string_view claims_for_output(std::string_view claims,
+                                   bool dates,
+                                   jws::strict_json_parser& parser,
+                                   std::string& buffer) {
+    if (!dates || claims.empty()) {
+        return claims;
+    }
+    buffer.clear();
+    if (!append_claims_with_dates(claims, parser, buffer)) {
+        return claims;
+    }
+    return buffer;
+}
+
 } // namespace
 
 batch_verifier::batch_verifier(const run_config& config,
@@ -79,18 +126,21 @@ batch_verifier::batch_verifier(const run_config& config,
                                const jws::signature_verifier& verifier,
                                jws::verdict_cache& cache,
                                const io::row_formatter& formatter,
-                               const std::vector<std::string>& source_names)
+                               const std::vector<std::string>& source_names,
+                               const std::vector<source_layout>* layouts)
     : config_(config)
     , keys_(keys)
     , verifier_(verifier)
     , cache_(cache)
     , formatter_(formatter)
-    , source_names_(source_names) {}
+    , source_names_(source_names)
+    , layouts_(layouts) {}
 
 void batch_verifier::process(batch& work) const noexcept {
     const size_t count = work.lines.records.size();
     work.states.assign(count, record_state{});
     work.jobs.clear();
+    work.kept.clear();
     work.arena.clear();
     work.output.clear();
     work.keys = keys_.snapshot();
@@ -112,7 +162,14 @@ void batch_verifier::check_token(batch& work, size_t index) const noexcept {
         reject(state, failure_reason::too_long, "record is longer than --max-token-bytes");
         return;
     }
-    const std::string_view token = std::string_view(work.lines.text).substr(line.offset, line.length);
+    std::string_view token = std::string_view(work.lines.text).substr(line.offset, line.length);
+    if (layouts_ != nullptr && (*layouts_)[line.source_index].format != input_format::lines) {
+        auto found = extract_token(work, index, (*layouts_)[line.source_index], token);
+        if (!found) {
+            return;
+        }
+        token = *found;
+    }
     jws::compact_parts parts;
     if (jws::split_compact(token, parts) != failure_reason::ok) {
         reject(state, failure_reason::malformed, "not three dot-separated base64url parts");
@@ -158,12 +215,14 @@ void batch_verifier::check_token(batch& work, size_t index) const noexcept {
     }
     state.payload = append_to_arena(work.arena, *payload_json);
 
-    if (*signature_size != 64) {
-        reject(state, failure_reason::bad_signature, "signature is not 64 bytes of r||s");
-        return;
-    }
+    // The key is selected first, so that missing_kid and unknown_kid come before bad_signature,
+    // as the order of failure reasons says.
     select_key(work, index, header.kid);
     if (state.key == nullptr) {
+        return;
+    }
+    if (*signature_size != 64) {
+        reject(state, failure_reason::bad_signature, "signature is not 64 bytes of r||s");
         return;
     }
 
@@ -184,6 +243,74 @@ void batch_verifier::check_token(batch& work, size_t index) const noexcept {
     }
     state.job_index = static_cast<std::uint32_t>(work.jobs.size());
     work.jobs.push_back(job);
+}
+
+std::optional<std::string_view> batch_verifier::extract_token(batch& work,
+                                                              size_t index,
+                                                              const source_layout& layout,
+                                                              std::string_view text) const noexcept {
+    record_state& state = work.states[index];
+    thread_scratch& scratch = local_scratch();
+    record_fields& fields = scratch.record;
+    const field_selection& selection =
+        layout.format == input_format::ndjson ? config_.ndjson_fields : config_.csv_fields;
+    // NOTE: buffer growth can throw std::bad_alloc in this noexcept path; buffers keep their
+    // capacity, so only a record larger than any before it allocates.
+    const jws::check_result extracted =
+        layout.format == input_format::ndjson
+            ? scratch.ndjson.extract(text, selection, fields)
+            : extract_csv_fields(text,
+                                 config_.csv_delimiter,
+                                 layout.columns,
+                                 scratch.csv_fields,
+                                 scratch.csv_unescaped,
+                                 fields);
+    keep_fields(work, index, fields.keep);
+    if (extracted.reason != failure_reason::ok) {
+        reject(state, extracted.reason, extracted.detail);
+        return std::nullopt;
+    }
+    if (selection.time) {
+        auto event_time = parse_event_time(fields.time, config_.event_time_format);
+        if (!event_time) {
+            reject(state,
+                   failure_reason::bad_record,
+                   describe_time_error(fields.time, config_.event_time_format));
+            return std::nullopt;
+        }
+        state.event_seconds = *event_time;
+        state.has_event_time = true;
+    }
+    const io::field_value& token = fields.token;
+    if (token.type == io::field_value::kind::absent
+        || (token.type == io::field_value::kind::json && token.text == "null")) {
+        reject(state, failure_reason::no_token, "record has no token field");
+        return std::nullopt;
+    }
+    if (token.type != io::field_value::kind::string) {
+        reject(state, failure_reason::bad_record, "token field is not a string");
+        return std::nullopt;
+    }
+    std::string_view stripped = strip_token_decoration(token.text);
+    if (stripped.empty()) {
+        reject(state, failure_reason::no_token, "token field is empty");
+        return std::nullopt;
+    }
+    return stripped;
+}
+
+void batch_verifier::keep_fields(batch& work,
+                                 size_t index,
+                                 std::span<const io::field_value> values) const {
+    record_state& state = work.states[index];
+    if (values.empty()) {
+        return;
+    }
+    state.has_kept = true;
+    state.kept_begin = static_cast<std::uint32_t>(work.kept.size());
+    for (const io::field_value& value : values) {
+        work.kept.push_back({value.type, append_to_arena(work.arena, value.text)});
+    }
 }
 
 void batch_verifier::select_key(batch& work, size_t index, std::string_view kid) const noexcept {
@@ -253,33 +380,81 @@ void batch_verifier::finish_record(batch& work, size_t index) const noexcept {
         if (parsed.reason != failure_reason::ok) {
             reject(state, parsed.reason, parsed.detail);
         } else {
-            auto checked = scratch.payload.check(config_.policy, config_.now_seconds);
+            const double evaluation_seconds =
+                state.has_event_time ? state.event_seconds : config_.now_seconds;
+            auto checked = scratch.payload.check(config_.policy, evaluation_seconds);
             if (checked.reason != failure_reason::ok) {
                 reject(state, checked.reason, checked.detail);
             }
         }
     }
 
+    const bool is_valid = state.reason == failure_reason::ok;
+    if ((config_.only == row_filter::valid && !is_valid)
+        || (config_.only == row_filter::invalid && is_valid)) {
+        return;
+    }
     io::output_row row;
     row.source = source_names_[line.source_index];
     row.line_number = line.line_number;
-    row.is_valid = state.reason == failure_reason::ok;
+    row.is_valid = is_valid;
     if (state.has_kid) {
         row.kid = work.arena_view(state.kid);
     }
-    scratch.fields.resize(config_.fields.size());
-    for (size_t f = 0; f < config_.fields.size(); ++f) {
-        scratch.fields[f] =
-            row.is_valid ? to_field_value(scratch.payload.find(config_.fields[f])) : io::field_value{};
-    }
-    row.fields = scratch.fields;
+    fill_row_values(work, index, row);
     if (row.is_valid) {
-        row.claims_json = scratch.payload.minified();
+        row.claims_json = claims_for_output(scratch.payload.minified(),
+                                            config_.rfc3339_timestamps,
+                                            scratch.claims_json,
+                                            scratch.claims_text);
     } else {
         row.reason = jws::to_string(state.reason);
         row.detail = state.detail;
+        if (config_.emit_unverified_claims && state.payload.length > 0
+            && scratch.payload.parse(work.arena_view(state.payload)).reason == failure_reason::ok) {
+            row.unverified_claims = claims_for_output(scratch.payload.minified(),
+                                                      config_.rfc3339_timestamps,
+                                                      scratch.claims_json,
+                                                      scratch.unverified_text);
+        }
     }
     formatter_.append_row(row, work.output);
+}
+
+/// Sets the kept values and the claim columns of `row`. Claim columns are empty for an invalid
+/// record; with `--timestamps rfc3339`, numeric iat, exp and nbf become date-time text.
+void batch_verifier::fill_row_values(const batch& work,
+                                     size_t index,
+                                     io::output_row& row) const noexcept {
+    const record_state& state = work.states[index];
+    thread_scratch& scratch = local_scratch();
+    scratch.kept.clear();
+    if (state.has_kept) {
+        for (size_t k = 0; k < config_.keep.size(); ++k) {
+            const kept_value& value = work.kept[state.kept_begin + k];
+            scratch.kept.push_back({value.type, work.arena_view(value.text)});
+        }
+    }
+    row.kept = scratch.kept;
+
+    scratch.fields.resize(config_.fields.size());
+    scratch.dates.resize(config_.fields.size());
+    for (size_t f = 0; f < config_.fields.size(); ++f) {
+        io::field_value value =
+            row.is_valid ? to_field_value(scratch.payload.find(config_.fields[f])) : io::field_value{};
+        if (config_.rfc3339_timestamps && value.type == io::field_value::kind::json
+            && is_time_claim(config_.fields[f])) {
+            if (auto seconds = jws::parse_time(value.text)) {
+                size_t length = format_rfc3339_utc(*seconds, scratch.dates[f]);
+                if (length > 0) {
+                    value = {io::field_value::kind::string,
+                             std::string_view(scratch.dates[f].data(), length)};
+                }
+            }
+        }
+        scratch.fields[f] = value;
+    }
+    row.fields = scratch.fields;
 }
 
 } // namespace jwtbatch::pipeline

@@ -5,9 +5,11 @@
 #include <string>
 #include <vector>
 
+#include "io/csv_record.hpp"
 #include "io/row_format.hpp"
 #include "jws/claims.hpp"
 #include "jws/signature_verifier.hpp"
+#include "pipeline/record_fields.hpp"
 
 namespace jwtbatch::pipeline {
 
@@ -18,6 +20,24 @@ inline constexpr size_t default_batch_records = 256;
 
 /// Text bytes per batch, so that batches of long lines stay bounded in memory as well.
 inline constexpr size_t default_batch_text_bytes = 1 << 20;
+
+/// How input records hold their token.
+enum class input_format {
+    lines,  ///< each line is a token
+    ndjson, ///< each line is a JSON object with the token in a field
+    csv,    ///< RFC 4180 records after a header row, with the token in a column
+    detect, ///< per source, from its first non-blank line: '{' is NDJSON, a delimiter or
+            ///< quote is CSV, anything else is lines
+};
+
+/// Which rows are written; the summary counts every record either way.
+enum class row_filter { all, valid, invalid };
+
+/// What the reader learned about one source, for the verify stage.
+struct source_layout {
+    input_format format = input_format::lines; ///< never `detect`
+    io::csv_columns columns;                   ///< CSV only
+};
 
 /// A validated run configuration.
 struct run_config {
@@ -33,6 +53,17 @@ struct run_config {
     size_t dedup_capacity = 0;              ///< verdict cache entries; 0 disables it
     size_t batch_records = default_batch_records;
     size_t batch_text_bytes = default_batch_text_bytes;
+
+    input_format input = input_format::lines;
+    field_selection ndjson_fields{"/token", {}, {}}; ///< JSON Pointers or member names
+    field_selection csv_fields{"token", {}, {}};     ///< header names or 1-based indexes
+    char csv_delimiter = ',';
+    time_format event_time_format = time_format::rfc3339;
+    std::vector<std::string> keep;    ///< kept field names as given, the output column names
+    row_filter only = row_filter::all;
+    bool emit_unverified_claims = false;
+    bool rfc3339_timestamps = false;  ///< write iat, exp and nbf as RFC 3339 UTC date-times
+    bool show_progress = false;       ///< a progress line on stderr (a terminal)
 };
 
 } // namespace jwtbatch::pipeline

@@ -3,8 +3,10 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "jws/failure_reason.hpp"
@@ -28,7 +30,15 @@ struct run_counters {
     std::uint64_t records = 0;
     std::uint64_t blank_lines = 0;
     reason_counts by_reason{};
-    std::map<std::string, std::uint64_t> valid_by_kid;
+    /// Distinct kids counted per map; later new kids are counted under `other_kids`, so that
+    /// tokens with made-up kids cannot grow the maps without bound.
+    static constexpr size_t max_counted_kids = 1000;
+    static constexpr std::string_view other_kids = "(other)";
+
+    /// Records by header `kid`; the empty kid counts records whose header had none or was not
+    /// read. `std::less<>` lets the output stage look a kid up without allocating.
+    std::map<std::string, std::uint64_t, std::less<>> valid_by_kid;
+    std::map<std::string, std::uint64_t, std::less<>> invalid_by_kid;
     std::vector<source_counters> sources;
     std::uint64_t dedup_hits = 0;
     std::uint64_t key_refreshes = 0;

@@ -1,6 +1,7 @@
 #include "pipeline/run_pipeline.hpp"
 
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -12,6 +13,7 @@
 
 #include "common/logger.hpp"
 #include "common/run_error.hpp"
+#include "io/csv_record.hpp"
 #include "io/input_source.hpp"
 #include "io/line_reader.hpp"
 #include "jws/verdict_cache.hpp"
@@ -46,17 +48,45 @@ private:
     std::vector<batch*> free_;
 };
 
-/// The serial input stage: walks the inputs in order and fills batches with their lines.
+/// Picks the format of a source from its first non-blank line (see `input_format::detect`).
+input_format detect_format(std::string_view first_line, char delimiter) noexcept {
+    while (!first_line.empty() && (first_line.front() == ' ' || first_line.front() == '\t')) {
+        first_line.remove_prefix(1);
+    }
+    if (first_line.starts_with('{')) {
+        return input_format::ndjson;
+    }
+    if (first_line.find(delimiter) != std::string_view::npos
+        || first_line.find('"') != std::string_view::npos) {
+        return input_format::csv;
+    }
+    return input_format::lines;
+}
+
+/// Returns "a, b, c" for a message that lists the header's columns.
+std::string join_names(const std::vector<std::string_view>& names) {
+    std::string text;
+    for (std::string_view name : names) {
+        text.append(text.empty() ? "" : ", ").append(name);
+    }
+    return text;
+}
+
+/// The serial input stage: walks the inputs in order and fills batches with their records.
+/// It reads each CSV source's header row itself and stores the source's layout in `layouts`.
 class batch_reader {
 public:
-    batch_reader(const run_config& config, run_counters& counters)
+    batch_reader(const run_config& config,
+                 run_counters& counters,
+                 std::vector<source_layout>& layouts)
         : config_(config)
-        , counters_(counters) {}
+        , counters_(counters)
+        , layouts_(layouts) {}
 
-    /// Fills `work` with the next lines; returns false when every input is exhausted.
+    /// Fills `work` with the next records; returns false when every input is exhausted.
     bool fill(batch& work) {
         while (source_index_ < config_.inputs.size()) {
-            if (!reader_ && !open_next()) {
+            if (!reader_ && !open_next(work)) {
                 continue;
             }
             const size_t before = work.lines.records.size();
@@ -88,6 +118,11 @@ public:
         return !work.lines.records.empty() || work.lines.blank_lines > 0;
     }
 
+    /// Returns the input bytes consumed so far over every source.
+    [[nodiscard]] std::uint64_t bytes_read() const noexcept {
+        return counters_.bytes_read + (source_ ? source_->bytes_consumed() : 0);
+    }
+
 private:
     void note_blank_lines(batch& work, std::uint64_t blank_before) {
         if (work.lines.blank_lines > blank_before) {
@@ -96,7 +131,7 @@ private:
         }
     }
 
-    bool open_next() {
+    bool open_next(batch& work) {
         const std::string& path = config_.inputs[source_index_];
         try {
             source_ = io::open_input(path);
@@ -109,7 +144,79 @@ private:
                                                     static_cast<std::uint32_t>(source_index_),
                                                     config_.max_token_bytes);
         records_in_source_ = 0;
+        try {
+            prepare_layout(work);
+        } catch (const common::run_error& error) {
+            mark_failed(error.what());
+            close_current();
+            return false;
+        }
         return true;
+    }
+
+    /// Settles the source's format and, for CSV, reads its header row.
+    void prepare_layout(batch& work) {
+        source_layout& layout = layouts_[source_index_];
+        layout.format = config_.input;
+        if (layout.format == input_format::detect) {
+            layout.format = detect_format(reader_->peek_first_line(), config_.csv_delimiter);
+            if (layout.format == input_format::lines
+                && (!config_.keep.empty() || config_.ndjson_fields.time)) {
+                throw common::run_error(source_->name()
+                                        + ": --keep and --time-field need NDJSON or CSV records, "
+                                          "but the first line looks like a bare token: set "
+                                          "--input-format");
+            }
+        }
+        if (layout.format == input_format::csv) {
+            reader_->set_csv_mode();
+            read_csv_header(work, layout.columns);
+        }
+    }
+
+    void read_csv_header(batch& work, io::csv_columns& columns) {
+        header_.clear();
+        while (header_.records.empty()
+               && reader_->read_batch(header_, 1, config_.batch_text_bytes)) {
+        }
+        if (header_.blank_lines > 0) {
+            work.lines.blank_lines += header_.blank_lines;
+            work.blank_lines_by_source.emplace_back(static_cast<std::uint32_t>(source_index_),
+                                                    header_.blank_lines);
+        }
+        if (header_.records.empty()) {
+            return; // an empty source has no records that need columns
+        }
+        const std::string& name = source_->name();
+        if (header_.records[0].is_too_long) {
+            throw common::run_error(name + ": the CSV header row is longer than --max-token-bytes");
+        }
+        std::string_view text(header_.text.data() + header_.records[0].offset,
+                              header_.records[0].length);
+        auto status = io::split_csv_record(text, config_.csv_delimiter, header_names_, header_unescaped_);
+        if (status != io::csv_status::ok) {
+            throw common::run_error(name + ": the CSV header row is invalid: "
+                                    + std::string(io::describe(status)));
+        }
+        columns.count = header_names_.size();
+        columns.token = find_column(config_.csv_fields.token, "--token-column");
+        columns.time.reset();
+        if (config_.csv_fields.time) {
+            columns.time = find_column(*config_.csv_fields.time, "--time-field");
+        }
+        columns.keep.clear();
+        for (const std::string& keep : config_.csv_fields.keep) {
+            columns.keep.push_back(find_column(keep, "--keep"));
+        }
+    }
+
+    size_t find_column(const std::string& column, const char* option) const {
+        if (auto index = io::find_csv_column(header_names_, column)) {
+            return *index;
+        }
+        throw common::run_error(source_->name() + ": no column '" + column
+                                + "' in the CSV header (columns: " + join_names(header_names_)
+                                + "): set " + option + " to a column name or a 1-based index");
     }
 
     void close_current() {
@@ -134,11 +241,42 @@ private:
 
     const run_config& config_;
     run_counters& counters_;
+    std::vector<source_layout>& layouts_;
+    io::line_batch header_;
+    std::vector<std::string_view> header_names_;
+    std::string header_unescaped_;
     size_t source_index_ = 0;
     std::unique_ptr<io::input_source> source_;
     std::unique_ptr<io::line_reader> reader_;
     std::uint64_t records_in_source_ = 0;
 };
+
+/// Counts a record under its kid without allocating for a kid seen before. Records whose header
+/// was not read (no kid known) are counted under the empty kid.
+void count_kid(std::string_view kid, bool is_valid, run_counters& counters) {
+    auto& by_kid = is_valid ? counters.valid_by_kid : counters.invalid_by_kid;
+    auto found = by_kid.find(kid);
+    if (found == by_kid.end()) {
+        // Invalid tokens may carry any kid, so new kids beyond the limit share one entry.
+        const std::string_view key =
+            by_kid.size() < run_counters::max_counted_kids ? kid : run_counters::other_kids;
+        found = by_kid.try_emplace(std::string(key), 0).first;
+    }
+    ++found->second;
+}
+
+/// Returns the sum of the input sizes, or nullopt when an input is stdin or not a regular file.
+std::optional<std::uint64_t> total_input_bytes(const std::vector<std::string>& inputs) {
+    std::uint64_t total = 0;
+    for (const std::string& input : inputs) {
+        std::error_code error;
+        if (input == "-" || !std::filesystem::is_regular_file(input, error)) {
+            return std::nullopt;
+        }
+        total += std::filesystem::file_size(input, error);
+    }
+    return total;
+}
 
 /// Adds the verdicts of one batch to the run's counters. Runs in the serial output stage.
 void count_batch(const batch& work, run_counters& counters) {
@@ -152,9 +290,7 @@ void count_batch(const batch& work, run_counters& counters) {
         ++source.by_reason[reason];
         ++counters.records;
         ++counters.by_reason[reason];
-        if (state.reason == jws::failure_reason::ok) {
-            ++counters.valid_by_kid[std::string(work.arena_view(state.kid))];
-        }
+        count_kid(work.arena_view(state.kid), state.reason == jws::failure_reason::ok, counters);
     }
     for (const auto& [source_index, blank_lines] : work.blank_lines_by_source) {
         counters.sources[source_index].blank_lines += blank_lines;
@@ -174,7 +310,8 @@ size_t thread_count(const run_config& config) {
 run_counters run_pipeline(const run_config& config,
                           jwks::key_store& keys,
                           io::output_sink& sink,
-                          const std::atomic<bool>& stop) {
+                          const std::atomic<bool>& stop,
+                          const progress_callback& progress) {
     run_counters counters;
     std::vector<std::string> source_names;
     for (const std::string& input : config.inputs) {
@@ -188,10 +325,15 @@ run_counters run_pipeline(const run_config& config,
     tbb::global_control parallelism(tbb::global_control::max_allowed_parallelism, threads);
     auto verifier = jws::make_verifier(config.verifier);
     jws::verdict_cache cache(config.dedup_capacity);
-    auto formatter = io::make_formatter(config.format,
-                                       config.fields,
-                                       io::format_options{.guard_formulas = config.guard_csv_formulas});
-    batch_verifier checker(config, keys, *verifier, cache, *formatter, source_names);
+    io::format_options format;
+    format.guard_formulas = config.guard_csv_formulas;
+    format.keep_names = config.keep;
+    format.unverified_claims_column = config.emit_unverified_claims;
+    auto formatter = io::make_formatter(config.format, config.fields, format);
+    // Sized once, so that the reader stage writes elements that verify stages read, never the
+    // vector itself.
+    std::vector<source_layout> layouts(config.inputs.size());
+    batch_verifier checker(config, keys, *verifier, cache, *formatter, source_names, &layouts);
 
     std::string header;
     formatter->append_header(header);
@@ -201,8 +343,12 @@ run_counters run_pipeline(const run_config& config,
     }
 
     batch_pool pool;
-    batch_reader reader(config, counters);
+    batch_reader reader(config, counters, layouts);
     const auto started = std::chrono::steady_clock::now();
+    progress_snapshot snapshot;
+    if (progress) {
+        snapshot.total_bytes = total_input_bytes(config.inputs);
+    }
 
     auto read_stage = [&](tbb::flow_control& control) -> batch* {
         if (stop.load(std::memory_order_relaxed) || counters.output_closed) {
@@ -215,6 +361,7 @@ run_counters run_pipeline(const run_config& config,
             control.stop();
             return nullptr;
         }
+        work->input_bytes_read = reader.bytes_read();
         return work;
     };
     auto verify_stage = [&](batch* work) -> batch* {
@@ -225,6 +372,14 @@ run_counters run_pipeline(const run_config& config,
         count_batch(*work, counters);
         if (!counters.output_closed && !sink.write(work->output)) {
             counters.output_closed = true;
+        }
+        if (progress) {
+            snapshot.bytes_read = work->input_bytes_read;
+            snapshot.records = counters.records;
+            snapshot.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now()
+                                                             - started)
+                                   .count();
+            progress(snapshot);
         }
         pool.release(work);
     };
