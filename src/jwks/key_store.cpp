@@ -177,7 +177,7 @@ std::optional<key_set> key_store::impl::cached_keys(key_source& source) const {
         return std::nullopt;
     }
     try {
-        return parse_jwks(source.entry->body, "cached JWKS for " + source.name);
+        return parse_jwks(source.entry->body, "the cache entry for " + source.name);
     } catch (const common::run_error& error) {
         common::log_warn(std::string("ignoring the cache entry: ") + error.what());
         source.entry.reset();
@@ -225,7 +225,7 @@ bool key_store::impl::fetch_url(key_source& source, bool conditional, std::strin
     }
     key_set keys;
     try {
-        keys = parse_jwks(response.body, "JWKS from " + source.name);
+        keys = parse_jwks(response.body, "the response from " + source.name);
     } catch (const common::run_error& error) {
         failure = error.what();
         return false;
