@@ -176,6 +176,8 @@ TEST_CASE("claims check requires listed claims", "[jws]") {
     const auto missing = check_payload(R"({"cid":"c","exp":1})", policy);
     CHECK(missing.reason == failure_reason::missing_claim);
     CHECK(missing.detail == "a required claim is missing");
+    // Names are compared after unescaping.
+    CHECK(check_payload(R"({"c\u0069d":"c","crid":1})", policy).reason == failure_reason::ok);
     // Nested members do not satisfy a top-level requirement.
     CHECK(check_payload(R"({"cid":"c","x":{"crid":1}})", policy).reason
           == failure_reason::missing_claim);
