@@ -169,6 +169,20 @@ def compressed_input_seeds(lines):
     return seeds
 
 
+def csv_record_seeds(lines):
+    token = lines[0].strip()
+    records = [
+        b"source,line," + token + b",2026-11-02T10:00:00Z",
+        b'"a,b","c""d",' + token,
+        b'"",,"x\r\ny"',
+        b'"unterminated',
+        b'a"b,c',
+        b'"a"b',
+        b"",
+    ]
+    return [delimiter + record for delimiter in (b",", b"\t", b";") for record in records]
+
+
 def main() -> int:
     if len(sys.argv) != 2:
         print(__doc__.strip(), file=sys.stderr)
@@ -183,6 +197,7 @@ def main() -> int:
         "jwks": jwks_seeds(),
         "line_reader": line_reader_seeds(lines),
         "compressed_input": compressed_input_seeds(lines),
+        "csv_record": csv_record_seeds(lines),
     }
     for harness, seeds in corpora.items():
         count = write_seeds(output, harness, seeds)
