@@ -12,8 +12,8 @@ struct reason_text {
 
 constexpr std::array<reason_text, failure_reason_count> reason_texts{{
     {"ok", "the token verified and every claim check passed"},
-    {"malformed", "not three non-empty dot-separated parts of base64url characters"},
-    {"bad_base64", "a part has an impossible base64url length or non-zero trailing bits"},
+    {"malformed", "not three non-empty dot-separated parts of base64 characters"},
+    {"bad_base64", "a part is not strict unpadded base64url"},
     {"bad_header", "the header is not a JSON object with a string alg"},
     {"unsupported_header", "the header asks for processing the tool does not support (crit, b64)"},
     {"alg_not_allowed", "alg is not ES256"},

@@ -10,8 +10,8 @@ namespace jwtbatch::jws {
 /// rename or reuse one. Enumerators after `ok` follow the order in which checks run.
 enum class failure_reason : std::uint8_t {
     ok = 0,             ///< verified: signature and every claim check passed
-    malformed,          ///< not three dot-separated non-empty parts, or bytes outside base64url
-    bad_base64,         ///< a part has an impossible length or non-zero trailing bits
+    malformed,          ///< not three non-empty dot-separated parts, or a byte outside base64
+    bad_base64,         ///< padding, '+' or '/', an impossible length or non-zero trailing bits
     bad_header,         ///< the header is not a JSON object with string `alg` (and string `kid`)
     unsupported_header, ///< `crit`, `b64` or another header member that changes processing
     alg_not_allowed,    ///< `alg` is anything but "ES256" (including "none" and HMAC)
