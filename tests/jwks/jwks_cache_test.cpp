@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <catch2/catch.hpp>
 #include <unistd.h>
@@ -121,4 +123,47 @@ TEST_CASE("jwks cache directory follows XDG then HOME", "[jwks]") {
     if (old_home) {
         ::setenv("HOME", saved_home.c_str(), 1);
     }
+}
+
+TEST_CASE("jwks cache readers never see torn entries", "[jwks]") {
+    temporary_directory directory;
+    jwks::jwks_cache cache(directory.path.string());
+    auto address = test_url("https://127.0.0.1/jwks.json");
+    constexpr int writer_count = 3;
+    constexpr int writes_per_writer = 50;
+    // Bodies of different sizes make a torn or interleaved file detectable.
+    auto body_of = [](int writer) { return std::string(4096 * (writer + 1), char('a' + writer)); };
+
+    std::vector<std::thread> writers;
+    for (int writer = 0; writer < writer_count; ++writer) {
+        writers.emplace_back([&, writer] {
+            jwks::cache_entry entry;
+            entry.body = body_of(writer);
+            for (int i = 0; i < writes_per_writer; ++i) {
+                (void)cache.write(address, entry);
+            }
+        });
+    }
+    int torn_reads = 0;
+    for (int i = 0; i < 200; ++i) {
+        auto entry = cache.read(address);
+        if (!entry) {
+            continue;
+        }
+        bool whole = false;
+        for (int writer = 0; writer < writer_count; ++writer) {
+            whole = whole || entry->body == body_of(writer);
+        }
+        torn_reads += whole ? 0 : 1;
+    }
+    for (auto& thread : writers) {
+        thread.join();
+    }
+    CHECK(torn_reads == 0);
+    CHECK(cache.read(address).has_value());
+    size_t files = 0;
+    for ([[maybe_unused]] const auto& item : fs::directory_iterator(directory.path)) {
+        ++files;
+    }
+    CHECK(files == 1);
 }

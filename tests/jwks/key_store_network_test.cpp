@@ -175,6 +175,23 @@ TEST_CASE("key_store revalidates after TTL with 304", "[jwks][network]") {
     CHECK(second_entry->body == first_entry->body);
 }
 
+TEST_CASE("key_store honors shorter server max-age", "[jwks][network]") {
+    network_fixture fixture;
+    fixture.server.put_file("max-age-zero.json", fixture.first_signer.to_jwks_json("k1"));
+    std::string url = fixture.server.https_url("/max-age-zero.json");
+    (void)fixture.load(url);
+    std::string error;
+    auto entry = jwks::jwks_cache(fixture.options.cache_dir).read(*jwks::parse_url(url, error));
+    REQUIRE(entry.has_value());
+    REQUIRE(entry->max_age.has_value());
+    CHECK(entry->max_age->count() == 0);
+
+    auto store = fixture.load(url);
+    CHECK(store->snapshot()->find("k1") != nullptr);
+    fixture.sync_request_log();
+    CHECK(fixture.server.count_requests("/max-age-zero.json") == 2);
+}
+
 TEST_CASE("key_store uses stale entry when server is down", "[jwks][network]") {
     network_fixture fixture;
     (void)fixture.load(fixture.url);

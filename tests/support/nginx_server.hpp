@@ -275,6 +275,7 @@ private:
               << ports_.plain_http << "/jwks.json; }\n"
               << "    location = /redirect-relative.json { return 302 jwks.json; }\n"
               << "    location = /redirect-loop.json { return 302 /redirect-loop.json; }\n"
+              << "    location = /max-age-zero.json { add_header Cache-Control \"max-age=0\"; }\n"
               << "  }\n";
         return block.str();
     }
