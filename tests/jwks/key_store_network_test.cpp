@@ -207,6 +207,23 @@ TEST_CASE("key_store uses stale entry when server is down", "[jwks][network]") {
     CHECK(contains(messages, "keys: \"k1\""));
 }
 
+TEST_CASE("key_store uses stale entry on HTTP error", "[jwks][network]") {
+    network_fixture fixture;
+    (void)fixture.load(fixture.url);
+    std::filesystem::remove(fixture.server.root() / "www" / "jwks.json");
+    fixture.options.ttl = 0s;
+    stderr_capture capture;
+    auto store = fixture.load(fixture.url);
+    std::string messages = capture.text();
+    CAPTURE(messages);
+    CHECK(store->snapshot()->find("k1") != nullptr);
+    CHECK(contains(messages, "JWKS " + fixture.url + ": HTTP status 404 Not Found: using the "
+                             "cache entry from"));
+
+    std::string message = fixture.load_error(fixture.server.https_url("/missing.json"));
+    CHECK(contains(message, ": HTTP status 404 Not Found: no cached copy in"));
+}
+
 TEST_CASE("key_store without cache fails when server is down", "[jwks][network]") {
     network_fixture fixture;
     fixture.server.stop();
