@@ -32,7 +32,9 @@ public:
     key_group& operator=(const key_group&) = delete;
 
     /// Computes `out` = k·Q. `out` must come from a P-256 group and `k` must be in [0, n). Returns
-    /// false when OpenSSL fails; the caller clears the error queue.
+    /// false when OpenSSL fails, and the caller clears the error queue.
+    /// NOTE: OpenSSL 3.0's nistz256 code allocates one EC_POINT per call with a table, to check
+    /// that the table's first entry is the generator; no API avoids it.
     [[nodiscard]] bool multiply(const BIGNUM* k, EC_POINT* out, BN_CTX* context) const noexcept;
 
     /// Returns Q as a point of the named P-256 group.
