@@ -306,6 +306,21 @@ TEST_CASE("kid checks come before signature length", "[e2e][!mayfail]") {
                   jwks);
 }
 
+TEST_CASE("duplicate claim in payload", "[e2e]") {
+    const es256_signer trusted;
+    const temp_folder folder("jwtbatch-duplicate");
+    const std::string jwks = folder.write("jwks.json", trusted.to_jwks_json("trusted-1"));
+    const std::string header = R"({"alg":"ES256","kid":"trusted-1"})";
+    check_reasons({{"duplicate exp", trusted.sign_compact(header, R"({"exp":1,"exp":9999999999})"),
+                    "bad_payload"},
+                   {"duplicate through an escape",
+                    trusted.sign_compact(header, R"({"cid":"1","\u0063id":"2"})"), "bad_payload"},
+                   {"duplicate in a nested object",
+                    trusted.sign_compact(header, R"({"cid":"1","x":[{"a":1,"a":1}]})"),
+                    "bad_payload"}},
+                  jwks);
+}
+
 TEST_CASE("off-curve and wrong-curve jwks keys are skipped", "[e2e]") {
     const es256_signer trusted;
     const temp_folder folder("jwtbatch-curve");
