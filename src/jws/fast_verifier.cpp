@@ -51,12 +51,16 @@ private:
     finish(const signature_job& job, size_t position, thread_scratch& scratch) const noexcept;
     [[nodiscard]] bool compute_sum(const es256_key& key, thread_scratch& scratch) const noexcept;
     [[nodiscard]] bool matches_r(const BIGNUM* r, thread_scratch& scratch) const noexcept;
+    [[nodiscard]] bool matches_candidate(const BIGNUM* candidate,
+                                         thread_scratch& scratch) const noexcept;
+    void release() noexcept;
 
     EC_GROUP* p256_ = nullptr;
     const BIGNUM* order_ = nullptr; ///< n
     const BIGNUM* field_ = nullptr; ///< p
     BIGNUM* field_minus_order_ = nullptr;
     BN_MONT_CTX* order_montgomery_ = nullptr;
+    BN_MONT_CTX* field_montgomery_ = nullptr;
     std::unique_ptr<fast::key_table_registry> tables_;
 };
 
@@ -65,35 +69,38 @@ fast_verifier::fast_verifier(size_t max_key_tables) {
     BN_CTX* context = BN_CTX_new();
     field_minus_order_ = BN_new();
     order_montgomery_ = BN_MONT_CTX_new();
+    field_montgomery_ = BN_MONT_CTX_new();
     bool is_ready = p256_ != nullptr && context != nullptr && field_minus_order_ != nullptr
-                    && order_montgomery_ != nullptr;
+                    && order_montgomery_ != nullptr && field_montgomery_ != nullptr;
     if (is_ready) {
         order_ = EC_GROUP_get0_order(p256_);
         field_ = EC_GROUP_get0_field(p256_);
         is_ready = BN_sub(field_minus_order_, field_, order_) == 1
-                   && BN_MONT_CTX_set(order_montgomery_, order_, context) == 1;
+                   && BN_MONT_CTX_set(order_montgomery_, order_, context) == 1
+                   && BN_MONT_CTX_set(field_montgomery_, field_, context) == 1;
     }
     BN_CTX_free(context);
     if (!is_ready) {
         ERR_clear_error();
-        EC_GROUP_free(p256_);
-        BN_free(field_minus_order_);
-        BN_MONT_CTX_free(order_montgomery_);
+        release();
         throw common::run_error("fast verifier: failed to set up the OpenSSL P-256 group: "
                                 "use --verifier evp");
     }
     try {
         tables_ = std::make_unique<fast::key_table_registry>(p256_, max_key_tables);
     } catch (...) {
-        BN_MONT_CTX_free(order_montgomery_);
-        BN_free(field_minus_order_);
-        EC_GROUP_free(p256_);
+        release();
         throw;
     }
 }
 
 fast_verifier::~fast_verifier() {
     tables_.reset();
+    release();
+}
+
+void fast_verifier::release() noexcept {
+    BN_MONT_CTX_free(field_montgomery_);
     BN_MONT_CTX_free(order_montgomery_);
     BN_free(field_minus_order_);
     EC_GROUP_free(p256_);
@@ -102,7 +109,7 @@ fast_verifier::~fast_verifier() {
 void fast_verifier::verify(std::span<signature_job> jobs) const noexcept {
     thread_scratch* scratch = thread_scratch::for_this_thread(p256_);
     if (scratch == nullptr) {
-        // NOTE: only an exhausted heap gets here; OpenSSL's own verify fails the same way then.
+        // NOTE: only a failed allocation gets here, and then every job is reported invalid.
         for (signature_job& job : jobs) {
             job.is_valid = false;
         }
@@ -278,18 +285,32 @@ bool fast_verifier::matches_r(const BIGNUM* r, thread_scratch& scratch) const no
     BN_CTX* context = scratch.context;
     if (EC_POINT_is_at_infinity(p256_, scratch.sum) == 1
         || !fast::get_jacobian_x_z(p256_, scratch.sum, scratch.x, scratch.z, context)
-        || BN_mod_sqr(scratch.z_squared, scratch.z, field_, context) != 1
-        || BN_mod_mul(scratch.candidate, r, scratch.z_squared, field_, context) != 1) {
+        || BN_mod_mul_montgomery(
+               scratch.z_squared, scratch.z, scratch.z, field_montgomery_, context)
+               != 1
+        || BN_from_montgomery(scratch.x, scratch.x, field_montgomery_, context) != 1) {
         return false;
     }
-    if (BN_cmp(scratch.candidate, scratch.x) == 0) {
+    if (matches_candidate(r, scratch)) {
         return true;
     }
-    if (BN_cmp(r, field_minus_order_) >= 0) {
-        return false;
-    }
-    return BN_add(scratch.candidate, r, order_) == 1
-           && BN_mod_mul(scratch.candidate, scratch.candidate, scratch.z_squared, field_, context)
+    return BN_cmp(r, field_minus_order_) < 0 && BN_add(scratch.candidate, r, order_) == 1
+           && matches_candidate(scratch.candidate, scratch);
+}
+
+// Returns true when candidate·Z² = X mod p. Montgomery products mod p are cheaper than
+// BN_mod_mul, and both sides carry the same factor R⁻¹: scratch.z_squared is Z²·R⁻¹ and
+// scratch.x is X·R⁻¹, so the candidate is brought into Montgomery form first. `candidate` must
+// be below p and may alias scratch.candidate.
+bool fast_verifier::matches_candidate(const BIGNUM* candidate,
+                                      thread_scratch& scratch) const noexcept {
+    BN_CTX* context = scratch.context;
+    return BN_to_montgomery(scratch.candidate, candidate, field_montgomery_, context) == 1
+           && BN_mod_mul_montgomery(scratch.candidate,
+                                    scratch.candidate,
+                                    scratch.z_squared,
+                                    field_montgomery_,
+                                    context)
                   == 1
            && BN_cmp(scratch.candidate, scratch.x) == 0;
 }
