@@ -19,10 +19,9 @@ namespace {
 
 constexpr const char* evaluation_time = "1700000100";
 
-/// Peak RSS allowed for any run here. The binary's own bound is its live batches (4 per thread
-/// of at most 1 MiB of text each), the 1 MiB read block, the default verdict cache of about
-/// 64 MiB (mapped lazily, so only touched pages count) and the libraries; 200 MiB leaves room
-/// for a machine with many cores.
+/// Peak RSS allowed for any run here. The binary holds 4 live batches per thread of at most
+/// 1 MiB of text each, the 1 MiB read block, the libraries and the touched pages of the verdict
+/// cache (about 64 MiB, mapped lazily). 200 MiB leaves room for a machine with many cores.
 constexpr std::uint64_t max_peak_rss_bytes = 200ull << 20;
 
 std::string jwks_of(const es256_signer& signer, const std::string& kid) {
@@ -202,6 +201,7 @@ TEST_CASE("deeply nested json is rejected", "[e2e]") {
     for (const auto& row : cases) {
         input += row.token + "\n";
     }
+
     const auto result = run_jwtbatch(
         {"--jwks", jwks, "--now", evaluation_time, "--max-token-bytes", "4194304"}, input);
     CAPTURE(result.err);
