@@ -16,8 +16,8 @@ namespace {
 // always ends a probe.
 constexpr size_t slots_per_key = 2;
 
-// Keys without a table cost about 1 KB each (a duplicate group without table), so a few times
-// the table limit bounds their memory too.
+// A key without a table costs an estimated 1 KB (a duplicate group and its point), so a few
+// times the table limit also bounds the memory of those keys.
 constexpr size_t keys_per_table = 4;
 
 struct context_deleter {
