@@ -13,6 +13,8 @@
 // The reader's buffer size varies with the parameter byte, so short reads are exercised too.
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -40,11 +42,13 @@ constexpr size_t max_output_bytes = 64 << 20;
 enum class mode { corrupt_gzip, gzip_round_trip, damaged_gzip, corrupt_zstd, zstd_round_trip };
 constexpr int mode_count = 5;
 
-std::string temp_path() {
-    static const std::string path =
-        (std::filesystem::temp_directory_path() / ("jwtbatch-fuzz-" + std::to_string(getpid())
-                                                   + ".bin"))
-            .string();
+/// Returns the file that each input is written to, one per process, removed at exit.
+const std::string& temp_path() {
+    static const std::string path = [] {
+        std::atexit([] { std::remove(temp_path().c_str()); });
+        const auto name = "jwtbatch-fuzz-" + std::to_string(getpid()) + ".bin";
+        return (std::filesystem::temp_directory_path() / name).string();
+    }();
     return path;
 }
 

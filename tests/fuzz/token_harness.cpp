@@ -226,8 +226,9 @@ token_harness::impl::impl() {
     configs[2].guard_csv_formulas = false;
     configs[2].fields = {"cid", "aud", "sub", "iat"};
     for (size_t i = 0; i < policy_count; ++i) {
-        formatters[i] = io::make_formatter(configs[i].format, configs[i].fields,
-                                           {configs[i].guard_csv_formulas});
+        io::format_options options;
+        options.guard_formulas = configs[i].guard_csv_formulas;
+        formatters[i] = io::make_formatter(configs[i].format, configs[i].fields, options);
     }
 }
 
