@@ -357,28 +357,28 @@ std::string mutate(const std::string& token, const corpus& keys, const std::vect
 }
 
 corpus make_corpus(size_t count, std::mt19937_64& random) {
-    corpus made;
+    corpus tokens;
     for (size_t i = 0; i < trusted_key_count; ++i) {
-        made.trusted.emplace_back();
+        tokens.trusted.emplace_back();
     }
-    // Every line is one of: a fresh valid token, a mutation of one, or a repeat of an earlier
-    // line (so the verdict cache answers it).
+    // Every line is a fresh valid token, a mutation of one, or a repeat of an earlier line,
+    // whose verdict then comes from the verdict cache.
     std::vector<std::string> pool;
     for (size_t i = 0; i < count; ++i) {
         const unsigned kind = static_cast<unsigned>(random() % 20);
-        if (kind < 3 && !made.lines.empty()) {
-            made.lines.push_back(made.lines[random() % made.lines.size()]);
+        if (kind < 3 && !tokens.lines.empty()) {
+            tokens.lines.push_back(tokens.lines[random() % tokens.lines.size()]);
             continue;
         }
         const size_t key_index = random() % trusted_key_count;
         const int form = random() % 25 == 0 ? 2 : static_cast<int>(random() % 2);
         const std::string payload = R"({"cid":")" + std::to_string(random()) + R"(","n":)"
                                     + std::to_string(i) + R"(,"iat":1700000000})";
-        std::string token = made.trusted[key_index].sign_compact(header_json(key_index, form), payload);
+        std::string token = tokens.trusted[key_index].sign_compact(header_json(key_index, form), payload);
         pool.push_back(token);
-        made.lines.push_back(kind < 9 ? token : mutate(token, made, pool, random));
+        tokens.lines.push_back(kind < 9 ? token : mutate(token, tokens, pool, random));
     }
-    return made;
+    return tokens;
 }
 
 std::string make_jwks(const std::vector<jwtbatch::jws::es256_signer>& signers) {
@@ -425,12 +425,12 @@ TEST_CASE("differential verdicts match openssl evp", "[jws][e2e]") {
     REQUIRE(count >= 100);
     std::mt19937_64 random(0x6a77746261746368);
     const auto started = std::chrono::steady_clock::now();
-    const corpus made = make_corpus(count, random);
+    const corpus tokens = make_corpus(count, random);
 
     std::map<std::string, known_header, std::less<>> headers;
     std::vector<evp_pkey_ptr> reference_keys;
-    for (size_t i = 0; i < made.trusted.size(); ++i) {
-        reference_keys.push_back(reference_public_key(made.trusted[i].x(), made.trusted[i].y()));
+    for (size_t i = 0; i < tokens.trusted.size(); ++i) {
+        reference_keys.push_back(reference_public_key(tokens.trusted[i].x(), tokens.trusted[i].y()));
         for (int form : {0, 1}) {
             headers[header_json(i, form)] = {header_json(i, form), reference_keys.back().get()};
         }
@@ -439,7 +439,7 @@ TEST_CASE("differential verdicts match openssl evp", "[jws][e2e]") {
 
     std::vector<reference_verdict> reference;
     std::map<std::string, size_t> reference_counts;
-    for (const std::string& line : made.lines) {
+    for (const std::string& line : tokens.lines) {
         reference.push_back(reference_check(line, headers));
         const auto& verdict = reference.back();
         ++reference_counts[verdict.kind + " " + (verdict.expected.empty() ? "" : verdict.expected[0])];
@@ -461,10 +461,10 @@ TEST_CASE("differential verdicts match openssl evp", "[jws][e2e]") {
     const fs::path dir = mkdtemp(pattern);
     const fs::path jwks = dir / "jwks.json";
     const fs::path input = dir / "tokens.txt";
-    std::ofstream(jwks) << make_jwks(made.trusted);
+    std::ofstream(jwks) << make_jwks(tokens.trusted);
     {
         std::ofstream file(input, std::ios::binary);
-        for (const std::string& line : made.lines) {
+        for (const std::string& line : tokens.lines) {
             file << line << '\n';
         }
     }
@@ -489,10 +489,10 @@ TEST_CASE("differential verdicts match openssl evp", "[jws][e2e]") {
                                  .count();
         CAPTURE(run.verifier, run.dedup_cache, seconds, result.err);
         REQUIRE(result.exit_status == 1);
-        const std::vector<std::string> statuses = statuses_by_line(result.out, made.lines.size());
+        const std::vector<std::string> statuses = statuses_by_line(result.out, tokens.lines.size());
 
         size_t mismatches = 0;
-        for (size_t i = 0; i < made.lines.size(); ++i) {
+        for (size_t i = 0; i < tokens.lines.size(); ++i) {
             const reference_verdict& want = reference[i];
             const std::string& got = statuses[i];
             const bool is_match =
@@ -500,7 +500,7 @@ TEST_CASE("differential verdicts match openssl evp", "[jws][e2e]") {
                     ? (!got.empty() && got != "valid")
                     : std::find(want.expected.begin(), want.expected.end(), got) != want.expected.end();
             if (!is_match && ++mismatches <= 5) {
-                CAPTURE(i + 1, made.lines[i], want.kind, want.expected, got);
+                CAPTURE(i + 1, tokens.lines[i], want.kind, want.expected, got);
                 CHECK(is_match);
             }
         }

@@ -144,8 +144,8 @@ inline controlled_result run_controlled(const std::string& program,
                 stdin_fd = -1;
             }
         }
-        // Once stdout is closed early, the child may keep running with stderr open; a stdin
-        // that nobody reads any more must not keep this loop alive after the child has ended.
+        // Once stdout is closed early, the child may keep running with stderr open. After the
+        // child has ended, its unread stdin must not keep this loop alive.
         if (!child_exited && waitpid(pid, &status, WNOHANG) == pid) {
             child_exited = true;
             if (stdin_fd >= 0) {
