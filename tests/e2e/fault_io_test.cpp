@@ -177,6 +177,7 @@ TEST_CASE("signal mid-run leaves no output file", "[e2e]") {
     const fs::path output_folder = folder.path / "out";
     fs::create_directory(output_folder);
     const std::string output = (output_folder / "results.csv").string();
+    const std::string summary = (folder.path / "summary.json").string();
 
     for (int signal_number : {SIGINT, SIGTERM}) {
         CAPTURE(signal_number);
@@ -186,7 +187,8 @@ TEST_CASE("signal mid-run leaves no output file", "[e2e]") {
         const auto result = run_controlled(
             JWTBATCH_BINARY,
             {"--jwks", data_path("jwks.json"), "--now", sample_now(), "--verifier", "evp",
-             "--threads", "1", "--dedup-cache", "0", "--output", output, input},
+             "--threads", "1", "--dedup-cache", "0", "--output", output, "--summary-json",
+             summary, input},
             control);
         CAPTURE(result.process.err, result.elapsed.count());
         REQUIRE(result.signal_sent);
@@ -196,6 +198,10 @@ TEST_CASE("signal mid-run leaves no output file", "[e2e]") {
         CHECK(result.process.err.find(output) != std::string::npos);
         CHECK_FALSE(fs::exists(output));
         CHECK(other_entries(output_folder, {}).empty());
+        const std::string json = read_whole_file(summary);
+        CAPTURE(json);
+        CHECK(json.find("\"interrupted\":true") != std::string::npos);
+        CHECK(json.find("\"exit_status\":2") != std::string::npos);
         // The handler stops the pipeline at the next batch, well before the input ends.
         CHECK(result.elapsed < 5000ms);
     }
