@@ -84,10 +84,6 @@ void reject(record_state& state, failure_reason reason, std::string_view detail)
     state.detail = detail;
 }
 
-bool is_time_claim(std::string_view name) noexcept {
-    return name == "iat" || name == "exp" || name == "nbf";
-}
-
 std::string_view describe_time_error(const io::field_value& value, time_format format) noexcept {
     if (value.type == io::field_value::kind::absent) {
         return "event time field is missing";

@@ -37,11 +37,11 @@ void append_number(Number value, std::string& out) {
     out.append(digits, result.ptr);
 }
 
+} // namespace
+
 bool is_time_claim(std::string_view name) noexcept {
     return name == "iat" || name == "exp" || name == "nbf";
 }
-
-} // namespace
 
 void append_json_value(simdjson::dom::element value, std::string& out) {
     switch (value.type()) {

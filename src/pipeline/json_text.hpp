@@ -14,6 +14,9 @@
 
 namespace jwtbatch::pipeline {
 
+/// Returns whether `name` is one of the NumericDate claims `iat`, `exp` and `nbf`.
+[[nodiscard]] bool is_time_claim(std::string_view name) noexcept;
+
 /// Appends `value` as minified JSON. Strings are escaped (quote, backslash and control
 /// characters); simdjson has validated their UTF-8. Integers keep their digits and other numbers
 /// are written in the shortest form that reads back to the same double.
