@@ -212,7 +212,7 @@ void batch_verifier::check_token(batch& work, size_t index) const noexcept {
     state.payload = append_to_arena(work.arena, *payload_json);
 
     // The key is selected first, so that missing_kid and unknown_kid come before bad_signature,
-    // as the order of failure reasons says.
+    // in the documented order of failure reasons.
     select_key(work, index, header.kid);
     if (state.key == nullptr) {
         return;
