@@ -354,3 +354,43 @@ TEST_CASE("progress line shown only on a terminal", "[e2e]") {
     CHECK(piped.err.find('\r') == std::string::npos);
     CHECK(piped.out.find('\r') == std::string::npos);
 }
+
+TEST_CASE("gzip on stdin detected by magic", "[e2e]") {
+    const token_fixture fixture;
+    const auto tokens = fixture.mixed_tokens(12);
+    const auto result = run_jwtbatch({"--jwks", fixture.jwks, "--now", issue_time_text,
+                                      "--input-format", "auto", "--token-field", "/auth/token"},
+                                     gzip(as_ndjson(tokens)));
+    CAPTURE(result.err);
+    CHECK(result.exit_status == 1);
+    const auto rows = parse_csv(result.out);
+    REQUIRE(rows.size() == 13);
+    CHECK(rows[1][0] == "'-"); // stdin's name "-" gets the spreadsheet formula guard
+    CHECK(rows[1][2] == "valid");
+}
+
+TEST_CASE("input options are validated", "[e2e]") {
+    const token_fixture fixture;
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+        {{"--keep", "id"}, "--keep and --time-field need structured records"},
+        {{"--time-field", "ts"}, "--keep and --time-field need structured records"},
+        {{"--input-format", "xml"}, "invalid value for --input-format: 'xml'"},
+        {{"--input-format", "ndjson", "--token-field", "/a~2"}, "invalid value for --token-field"},
+        {{"--input-format", "csv", "--csv-delimiter", ";;"}, "invalid value for --csv-delimiter"},
+        {{"--input-format", "csv", "--time-field", "ts", "--time-format", "iso"},
+         "invalid value for --time-format: 'iso'"},
+        {{"--only", "maybe"}, "invalid value for --only: 'maybe'"},
+        {{"--timestamps", "local"}, "invalid value for --timestamps: 'local'"},
+    };
+    for (const auto& [args, message] : cases) {
+        CAPTURE(args);
+        const auto result = run(fixture, args);
+        CAPTURE(result.err);
+        CHECK(result.exit_status == 2);
+        CHECK(result.err.find(message) != std::string::npos);
+        CHECK(result.out.empty());
+    }
+    const auto help = run_jwtbatch({"--help"});
+    CHECK(help.out.find("--input-format") != std::string::npos);
+    CHECK(help.out.find("--emit-unverified-claims") != std::string::npos);
+}
