@@ -46,12 +46,12 @@ bool is_time_claim(std::string_view name) noexcept {
 void append_json_value(simdjson::dom::element value, std::string& out) {
     switch (value.type()) {
     case simdjson::dom::element_type::ARRAY: {
-        out.push_back('[');
-        bool first = true;
         simdjson::dom::array items;
         if (value.get_array().get(items) != simdjson::SUCCESS) {
-            return;
+            return; // not reached: the type is ARRAY
         }
+        out.push_back('[');
+        bool first = true;
         for (simdjson::dom::element item : items) {
             if (!first) {
                 out.push_back(',');
@@ -63,12 +63,12 @@ void append_json_value(simdjson::dom::element value, std::string& out) {
         return;
     }
     case simdjson::dom::element_type::OBJECT: {
-        out.push_back('{');
-        bool first = true;
         simdjson::dom::object members;
         if (value.get_object().get(members) != simdjson::SUCCESS) {
-            return;
+            return; // not reached: the type is OBJECT
         }
+        out.push_back('{');
+        bool first = true;
         for (simdjson::dom::key_value_pair member : members) {
             if (!first) {
                 out.push_back(',');
