@@ -28,8 +28,8 @@ static_assert(std::atomic<bool>::is_always_lock_free, "the signal handler needs 
 extern "C" void on_stop_signal(int) { stop_requested.store(true); }
 
 /// Ignores SIGPIPE, so a closed stdout shows up as EPIPE, and SIGXFSZ, so a file-size limit
-/// shows up as EFBIG with a message; turns the first SIGINT or SIGTERM
-/// into a request to stop; a second one ends the process the default way.
+/// shows up as EFBIG with a message. The first SIGINT or SIGTERM becomes a request to stop, and a
+/// second one ends the process the default way.
 void install_signal_handlers() {
     std::signal(SIGPIPE, SIG_IGN);
     std::signal(SIGXFSZ, SIG_IGN);

@@ -7,7 +7,9 @@ namespace {
 
 constexpr std::string_view hex_digits = "0123456789abcdef";
 
-bool is_control(unsigned char c) noexcept { return c < 0x20 || c == 0x7f; }
+bool is_control(unsigned char c) noexcept {
+    return c < 0x20 || c == 0x7f;
+}
 
 /// Appends the six characters \u00xx for a control character.
 void append_control_escape(std::string& out, unsigned char c) {
@@ -117,7 +119,8 @@ void append_json_string(std::string& out, std::string_view text) {
 class csv_formatter final : public row_formatter {
 public:
     csv_formatter(std::vector<std::string> field_names, format_options options)
-        : field_names_(std::move(field_names)), options_(options) {}
+        : field_names_(std::move(field_names))
+        , options_(options) {}
 
     void append_header(std::string& out) const override {
         out.append("source,line,status,reason,kid");
@@ -166,9 +169,9 @@ private:
 
     /// Appends one cell; only string cells get the formula guard.
     void append_cell(std::string& out, std::string_view text, bool is_string) const {
-        bool is_guarded = options_.guard_formulas && is_string && !text.empty()
-                          && (text[0] == '=' || text[0] == '+' || text[0] == '-'
-                              || text[0] == '@');
+        // A lone "-" (stdin as the source) cannot be a formula, so it stays readable.
+        bool is_guarded = options_.guard_formulas && is_string && !text.empty() && text != "-"
+                          && (text[0] == '=' || text[0] == '+' || text[0] == '-' || text[0] == '@');
         bool needs_quotes = is_guarded;
         bool needs_escapes = false;
         for (char c : text) {
@@ -203,6 +206,20 @@ private:
     format_options options_;
 };
 
+/// Appends JSON text that a JSON parser has already validated, escaping DEL (0x7F). JSON allows
+/// a raw DEL inside strings, and only there, so replacing it byte by byte keeps the text valid
+/// while no control byte reaches the output.
+void append_validated_json(std::string& out, std::string_view json) {
+    size_t start = 0;
+    for (size_t at = json.find('\x7f'); at != std::string_view::npos;
+         at = json.find('\x7f', start)) {
+        out.append(json.substr(start, at - start));
+        out.append("\\u007f");
+        start = at + 1;
+    }
+    out.append(json.substr(start));
+}
+
 class ndjson_formatter final : public row_formatter {
 public:
     explicit ndjson_formatter(std::vector<std::string> keep_names)
@@ -220,7 +237,8 @@ public:
             append_kid(row.kid, out);
             append_kept(row.kept, out);
             out.append(",\"claims\":");
-            out.append(row.claims_json.empty() ? std::string_view("{}") : row.claims_json);
+            append_validated_json(
+                out, row.claims_json.empty() ? std::string_view("{}") : row.claims_json);
         } else {
             out.append(",\"status\":\"invalid\",\"reason\":");
             append_json_string(out, row.reason);
@@ -230,7 +248,7 @@ public:
             append_kept(row.kept, out);
             if (!row.unverified_claims.empty()) {
                 out.append(",\"unverified_claims\":");
-                out.append(row.unverified_claims);
+                append_validated_json(out, row.unverified_claims);
             }
         }
         out.append("}\n");
@@ -256,7 +274,7 @@ private:
             if (kept[i].type == field_value::kind::string) {
                 append_json_string(out, kept[i].text);
             } else {
-                out.append(kept[i].text);
+                append_validated_json(out, kept[i].text);
             }
         }
         out.push_back('}');
@@ -274,9 +292,8 @@ private:
 
 } // namespace
 
-std::unique_ptr<row_formatter> make_formatter(output_format format,
-                                              std::vector<std::string> field_names,
-                                              format_options options) {
+std::unique_ptr<row_formatter>
+make_formatter(output_format format, std::vector<std::string> field_names, format_options options) {
     if (format == output_format::ndjson) {
         return std::make_unique<ndjson_formatter>(std::move(options.keep_names));
     }

@@ -70,11 +70,11 @@ public:
 /// are written as they are. With `guard_formulas`, a string cell (source, reason, kid, header
 /// names and string claims) that starts with `=`, `+`, `-` or `@` is quoted and prefixed with a
 /// single quote, as `"'=1+2"`, so spreadsheet programs show it as text instead of running it.
-/// JSON claims (numbers such as -5, objects, arrays) are never prefixed. A cell that started
+/// The cell `-` alone, the source name of stdin, is not a formula and is not prefixed. JSON claims (numbers such as -5, objects, arrays) are never prefixed. A cell that started
 /// with tab or CR starts with `\u00` after escaping, so it needs no guard.
 ///
 /// NDJSON writes one object per line, ended by LF. Valid rows hold source, line, status, kid
-/// and claims (the minified payload as it is, `{}` when empty). Invalid rows hold source, line,
+/// and claims (the minified payload as it is, with DEL written as `\u007f`; `{}` when empty). Invalid rows hold source, line,
 /// status, reason, detail and kid. `kid` is left out when empty. With kept names, both hold
 /// `"keep":{"<name>":value,...}` after kid: a string as a JSON string, a JSON value as its text,
 /// and an absent field left out. A non-empty `unverified_claims` is written as a member of that

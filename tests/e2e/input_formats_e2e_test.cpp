@@ -365,7 +365,7 @@ TEST_CASE("gzip on stdin detected by magic", "[e2e]") {
     CHECK(result.exit_status == 1);
     const auto rows = parse_csv(result.out);
     REQUIRE(rows.size() == 13);
-    CHECK(rows[1][0] == "'-"); // stdin's name "-" gets the spreadsheet formula guard
+    CHECK(rows[1][0] == "-"); // stdin's name is not a formula, so it is written as it is
     CHECK(rows[1][2] == "valid");
 }
 

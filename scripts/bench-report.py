@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""Turn one bench.sh run folder into docs/benchmarks.md and a throughput plot (gnuplot).
+
+Usage: bench-report.py RUN_DIR MARKDOWN_OUT SVG_OUT. Uses only the standard library.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+
+def read_machine(run_dir):
+    facts = {}
+    with open(os.path.join(run_dir, "machine.txt"), encoding="utf-8") as source:
+        for line in source:
+            key, _, value = line.strip().partition(" ")
+            facts[key] = value
+    return facts
+
+
+def read_openssl_verify_rate(run_dir):
+    """Returns verify/s of the 256-bit nistp256 row of `openssl speed ecdsap256`."""
+    with open(os.path.join(run_dir, "openssl-speed.txt"), encoding="utf-8") as source:
+        for line in source:
+            if "ecdsa" in line and "nistp256" in line:
+                numbers = re.findall(r"[\d.]+", line.split(")")[-1])
+                return float(numbers[-1])
+    raise SystemExit("bench-report: no nistp256 row in openssl-speed.txt")
+
+
+def read_benchmarks(run_dir):
+    with open(os.path.join(run_dir, "benchmark.json"), encoding="utf-8") as source:
+        data = json.load(source)
+    rates = {}
+    for entry in data["benchmarks"]:
+        if entry.get("run_type", "iteration") != "iteration":
+            continue
+        rates[entry["name"]] = entry.get("items_per_second", 0.0)
+    return rates
+
+
+def read_cli(run_dir, name):
+    with open(os.path.join(run_dir, f"cli-{name}.json"), encoding="utf-8") as source:
+        return json.load(source)
+
+
+def find_rate(rates, prefix):
+    for name, rate in rates.items():
+        if name.startswith(prefix):
+            return rate
+    return 0.0
+
+
+def write_plot(svg_path, rows):
+    data_path = svg_path + ".dat"
+    with open(data_path, "w", encoding="utf-8") as data:
+        for label, one, two in rows:
+            data.write(f'"{label}" {one:.0f} {two:.0f}\n')
+    script = f"""
+set terminal svg size 640,360 font "sans,11"
+set output "{svg_path}"
+set title "End-to-end tokens per second by verifier and thread count"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set ylabel "tokens/s"
+set yrange [0:*]
+set grid ytics
+set key top left
+plot "{data_path}" using 2:xtic(1) title "1 thread", "" using 3 title "2 threads"
+"""
+    subprocess.run(["gnuplot"], input=script.encode("utf-8"), check=True)
+    os.remove(data_path)
+
+
+def main():
+    run_dir, markdown_path, svg_path = sys.argv[1:4]
+    machine = read_machine(run_dir)
+    openssl_rate = read_openssl_verify_rate(run_dir)
+    rates = read_benchmarks(run_dir)
+    cli = {name: read_cli(run_dir, name) for name in (
+        "fast-1-thread", "fast-2-threads", "evp-1-thread", "evp-2-threads",
+        "repeated-2-threads", "million-no-dedup")}
+
+    def cli_rate(name):
+        return cli[name]["records"] / cli[name]["seconds"]
+
+    fast1, fast2 = cli_rate("fast-1-thread"), cli_rate("fast-2-threads")
+    evp1, evp2 = cli_rate("evp-1-thread"), cli_rate("evp-2-threads")
+    repeated = cli_rate("repeated-2-threads")
+    rss_mib = cli["million-no-dedup"]["peak_rss_bytes"] / (1 << 20)
+    write_plot(svg_path, [("fast", fast1, fast2), ("evp", evp1, evp2)])
+
+    micro_rows = []
+    for name, rate in rates.items():
+        micro_rows.append(f"| `{name}` | {rate:,.0f} |")
+
+    run_rel = os.path.relpath(run_dir, os.path.dirname(markdown_path))
+    svg_rel = os.path.relpath(svg_path, os.path.dirname(markdown_path))
+    lines = [
+        "# Benchmarks",
+        "",
+        "Made by `scripts/bench.sh`, which builds the `bench` preset, runs `openssl speed -seconds 5",
+        "ecdsap256`, the Google Benchmark suites in bench/ and the release binary over generated",
+        "files, all in one session, then writes this page with `scripts/bench-report.py`. Compare",
+        "the ratios: absolute rates on shared machines move from run to run.",
+        "",
+        f"- Date: {machine.get('date', '?')}, commit {machine.get('commit', '?')}",
+        f"- Machine: {machine.get('cores', '?')} cores, {machine.get('cpu', '?')}",
+        f"- Compiler: {machine.get('compiler', '?')}; {machine.get('openssl', '?')}",
+        f"- Raw results: [{run_rel}]({run_rel})",
+        "",
+        "## End to end",
+        "",
+        "The release binary over a file of 100,000 distinct valid tokens (`jwtbatch --jwks ...",
+        "--dedup-cache 0 --threads N tokens-100k.txt > /dev/null`): reading, parsing, verifying,",
+        "claim checks and CSV rows, timed by the binary's own summary.",
+        "",
+        f"`openssl speed ecdsap256` in the same session: {openssl_rate:,.0f} verify/s on one core.",
+        "",
+        "| Verifier | Threads | Tokens/s | × openssl speed (1 core) | × 1 thread |",
+        "|---|---|---|---|---|",
+        f"| fast | 1 | {fast1:,.0f} | {fast1 / openssl_rate:.2f} | 1.00 |",
+        f"| fast | 2 | {fast2:,.0f} | {fast2 / openssl_rate:.2f} | {fast2 / fast1:.2f} |",
+        f"| evp | 1 | {evp1:,.0f} | {evp1 / openssl_rate:.2f} | 1.00 |",
+        f"| evp | 2 | {evp2:,.0f} | {evp2 / openssl_rate:.2f} | {evp2 / evp1:.2f} |",
+        "",
+        f"![Tokens per second by verifier and thread count]({svg_rel})",
+        "",
+        f"- Repeated tokens (1,000 distinct tokens 100 times, verdict cache on, 2 threads): "
+        f"{repeated:,.0f} records/s, {cli['repeated-2-threads']['dedup_hits']:,} cache hits.",
+        f"- Peak RSS over 1,000,000 records with the verdict cache off (`--dedup-cache 0`, 2 "
+        f"threads): {rss_mib:.1f} MiB.",
+        "",
+        "## Google Benchmark",
+        "",
+        "Items per second of each case in bench/ (`build/bench/bench/jwtbatch_bench`). Pipeline",
+        "cases run the whole pipeline in-process with rows dropped; `/1` and `/2` are thread",
+        "counts, verify cases take the batch size as argument.",
+        "",
+        "| Case | Items/s |",
+        "|---|---|",
+        *micro_rows,
+        "",
+    ]
+    with open(markdown_path, "w", encoding="utf-8") as out:
+        out.write("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

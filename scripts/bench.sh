@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Runs the benchmark suite and `openssl speed` in one session and writes docs/benchmarks.md,
+# docs/benchmarks.svg and the raw results under docs/bench-runs/<date>-<host>/.
+# Ratios are what to compare: absolute rates on shared machines move from run to run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+cmake --preset bench >/dev/null
+cmake --build --preset bench --target jwtbatch_bench jwtbatch
+
+run_dir="docs/bench-runs/$(date -u +%Y-%m-%d)-$(hostname -s)"
+mkdir -p "$run_dir"
+export JWTBATCH_BENCH_DIR="${JWTBATCH_BENCH_DIR:-build/bench/inputs}"
+mkdir -p "$JWTBATCH_BENCH_DIR"
+
+echo "bench: openssl speed -seconds 5 ecdsap256"
+openssl speed -seconds 5 ecdsap256 2>/dev/null | tee "$run_dir/openssl-speed.txt"
+
+echo "bench: Google Benchmark suites"
+build/bench/bench/jwtbatch_bench --benchmark_out="$run_dir/benchmark.json" \
+    --benchmark_out_format=json --benchmark_counters_tabular=true
+
+# End-to-end runs of the binary: rows are formatted and written, then dropped by /dev/null.
+binary=build/bench/src/jwtbatch
+jwks="$JWTBATCH_BENCH_DIR/jwks.json"
+tokens="$JWTBATCH_BENCH_DIR/tokens-100k.txt"
+million="$JWTBATCH_BENCH_DIR/tokens-1m.txt"
+: >"$million"
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+    cat "$tokens" >>"$million"
+done
+
+run_cli() {
+    local name=$1
+    shift
+    echo "bench: jwtbatch $name"
+    "$binary" --jwks "$jwks" --quiet --summary-json "$run_dir/cli-$name.json" "$@" >/dev/null || {
+        status=$?
+        if ((status != 0)); then
+            echo "bench: jwtbatch $name exited with $status" >&2
+            exit 1
+        fi
+    }
+}
+run_cli fast-1-thread --threads 1 --dedup-cache 0 "$tokens"
+run_cli fast-2-threads --threads 2 --dedup-cache 0 "$tokens"
+run_cli evp-1-thread --threads 1 --dedup-cache 0 --verifier evp "$tokens"
+run_cli evp-2-threads --threads 2 --dedup-cache 0 --verifier evp "$tokens"
+run_cli repeated-2-threads --threads 2 "$JWTBATCH_BENCH_DIR/tokens-1k-x100.txt"
+run_cli million-no-dedup --threads 2 --dedup-cache 0 "$million"
+rm -f "$million"
+
+{
+    echo "commit $(git rev-parse --short HEAD)"
+    echo "date $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "cores $(nproc)"
+    echo "cpu $(lscpu | sed -n 's/^Model name: *//p' | head -1)"
+    echo "compiler $(g++ --version | head -1)"
+    echo "openssl $(openssl version)"
+} >"$run_dir/machine.txt"
+
+python3 scripts/bench-report.py "$run_dir" docs/benchmarks.md docs/benchmarks.svg
+echo "bench: wrote docs/benchmarks.md and $run_dir"
