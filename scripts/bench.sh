@@ -22,7 +22,7 @@ build/bench/bench/jwtbatch_bench --benchmark_out="$run_dir/benchmark.json" \
     --benchmark_out_format=json --benchmark_counters_tabular=true
 
 # End-to-end runs of the binary: rows are formatted and written, then dropped by /dev/null.
-binary=build/bench/src/jwtbatch
+binary=build/bench/jwtbatch
 jwks="$JWTBATCH_BENCH_DIR/jwks.json"
 tokens="$JWTBATCH_BENCH_DIR/tokens-100k.txt"
 million="$JWTBATCH_BENCH_DIR/tokens-1m.txt"
