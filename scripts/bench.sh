@@ -51,6 +51,9 @@ run_cli repeated-2-threads --threads 2 "$JWTBATCH_BENCH_DIR/tokens-1k-x100.txt"
 run_cli million-no-dedup --threads 2 --dedup-cache 0 "$million"
 rm -f "$million"
 
+echo "bench: the same 200,000 records in each input format"
+JWTBATCH="$binary" RUNS=3 scripts/bench-formats.sh 200000 | tee "$run_dir/formats.txt"
+
 {
     echo "commit $(git rev-parse --short HEAD)"
     echo "date $(date -u +%Y-%m-%dT%H:%M:%SZ)"
