@@ -14,6 +14,6 @@ echo "+ jwtbatch --jwks data/jwks.json --now $now data/tokens.txt"
 status=0
 build/release/jwtbatch --jwks data/jwks.json --now "$now" data/tokens.txt || status=$?
 echo "jwtbatch exited with status $status (0: all valid, 1: some invalid, 2: error)"
-if ((status == 2)); then
-    exit 2
+if ((status != 0 && status != 1)); then
+    exit "$status"
 fi

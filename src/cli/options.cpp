@@ -6,6 +6,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "io/line_reader.hpp"
 #include "jws/claims.hpp"
 #include "jws/verdict_cache.hpp"
 #include "pipeline/ndjson_record.hpp"
@@ -142,9 +143,10 @@ po::options_description describe_options(raw_options& raw) {
 
     po::options_description performance("Performance");
     performance.add_options()
-        ("threads", po::value(&raw.threads)->value_name("N"), "worker threads (default: all cores)")
+        ("threads", po::value(&raw.threads)->value_name("N"),
+         "worker threads, 1 to 1024 (default and 0: all cores)")
         ("max-token-bytes", po::value(&raw.max_token_bytes)->value_name("N"),
-         "records longer than N bytes are too_long (default 65536)")
+         "records longer than N bytes are too_long; each input reserves N bytes (default 65536)")
         ("verifier", po::value(&raw.verifier)->value_name("fast|evp"),
          "signature verifier (default fast); evp uses OpenSSL's provider API, for FIPS setups")
         ("dedup-cache", po::value(&raw.dedup_cache)->value_name("N"),
@@ -160,10 +162,22 @@ po::options_description describe_options(raw_options& raw) {
     return all;
 }
 
+long long require_in_range(long long value,
+                           long long minimum,
+                           long long maximum,
+                           const char* option) {
+    if (value < minimum || value > maximum) {
+        throw usage_error(std::string("invalid value for --") + option + ": "
+                          + std::to_string(value) + ": use a whole number from "
+                          + std::to_string(minimum) + " to " + std::to_string(maximum));
+    }
+    return value;
+}
+
 long long require_at_least(long long value, long long minimum, const char* option) {
     if (value < minimum) {
-        throw usage_error(std::string("invalid value for --") + option + ": must be at least "
-                          + std::to_string(minimum));
+        throw usage_error(std::string("invalid value for --") + option + ": "
+                          + std::to_string(value) + ": must be at least " + std::to_string(minimum));
     }
     return value;
 }
@@ -338,16 +352,21 @@ void validate_into(const raw_options& raw, const po::variables_map& vm, command&
     out.quiet = vm.count("quiet") > 0;
     out.verbose = vm.count("verbose") > 0;
 
-    run.threads = static_cast<size_t>(require_at_least(raw.threads, 0, "threads"));
-    run.max_token_bytes =
-        static_cast<size_t>(require_at_least(raw.max_token_bytes, 16, "max-token-bytes"));
+    // Thread counts past a thousand only add contention; 0 means all cores, as the default.
+    run.threads = static_cast<size_t>(require_in_range(raw.threads, 0, 1024, "threads"));
+    // The reader reserves this much per input up front, so the limit also bounds memory.
+    run.max_token_bytes = static_cast<size_t>(require_in_range(
+        raw.max_token_bytes, 16, static_cast<long long>(io::max_line_bytes_limit), "max-token-bytes"));
     auto verifier = jws::parse_verifier_kind(raw.verifier);
     if (!verifier) {
         throw usage_error("invalid value for --verifier: '" + raw.verifier + "': use fast or evp");
     }
     run.verifier = *verifier;
-    run.dedup_capacity = raw.dedup_cache < 0 ? jws::verdict_cache::default_capacity()
-                                             : static_cast<size_t>(raw.dedup_cache);
+    // 2^27 entries of about 120 bytes are 16 GiB, more than any run needs.
+    run.dedup_capacity =
+        vm.count("dedup-cache") == 0
+            ? jws::verdict_cache::default_capacity()
+            : static_cast<size_t>(require_in_range(raw.dedup_cache, 0, 1LL << 27, "dedup-cache"));
 }
 
 } // namespace

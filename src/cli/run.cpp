@@ -69,12 +69,6 @@ int exit_status_for(const pipeline::run_counters& counters) {
     return counters.invalid() > 0 ? some_invalid : all_valid;
 }
 
-void write_summary_json(const std::string& path, const std::string& json) {
-    auto sink = io::open_output(path);
-    sink->write(json);
-    sink->commit();
-}
-
 int run_verification(const command& cmd) {
     if (cmd.run.inputs.size() == 1 && cmd.run.inputs[0] == "-" && ::isatty(STDIN_FILENO)) {
         common::log_warn("reading tokens from the terminal; pass FILE arguments or pipe input");
@@ -84,6 +78,11 @@ int run_verification(const command& cmd) {
 
     const std::string output_path = cmd.output_path.value_or("");
     auto sink = io::open_output(output_path);
+    // Opened before the run, so a bad summary path fails in a second, not after the whole run.
+    std::unique_ptr<io::output_sink> summary_sink;
+    if (cmd.summary_json_path) {
+        summary_sink = io::open_output(*cmd.summary_json_path);
+    }
     // Progress goes to stderr only when a person watches it, never into the rows on stdout.
     progress_line progress(STDERR_FILENO);
     pipeline::progress_callback on_progress;
@@ -112,8 +111,9 @@ int run_verification(const command& cmd) {
     if (!cmd.quiet) {
         print_stderr(format_summary(counters));
     }
-    if (cmd.summary_json_path) {
-        write_summary_json(*cmd.summary_json_path, format_summary_json(counters, status));
+    if (summary_sink) {
+        summary_sink->write(format_summary_json(counters, status));
+        summary_sink->commit();
     }
     return status;
 }

@@ -141,21 +141,27 @@ std::string format_reason_list(const pipeline::reason_counts& counts) {
     return text;
 }
 
+/// Returns "1 record" or "2 records": the count and the noun, plural unless the count is one.
+std::string count_of(std::uint64_t count, std::string_view singular, std::string_view plural) {
+    return std::to_string(count) + " " + std::string(count == 1 ? singular : plural);
+}
+
 } // namespace
 
 std::string format_summary(const pipeline::run_counters& counters) {
-    std::string text = "jwtbatch: summary: " + std::to_string(counters.records) + " records, "
-                       + std::to_string(counters.valid()) + " valid, "
+    std::string text = "jwtbatch: summary: " + count_of(counters.records, "record", "records")
+                       + ", " + std::to_string(counters.valid()) + " valid, "
                        + std::to_string(counters.invalid()) + " invalid, "
-                       + std::to_string(counters.blank_lines) + " blank lines, "
+                       + count_of(counters.blank_lines, "blank line", "blank lines") + ", "
                        + format_seconds(counters.seconds) + " s, "
                        + format_rate(static_cast<double>(counters.records), counters.seconds)
                        + " tokens/s";
     if (counters.dedup_hits > 0) {
-        text += ", " + std::to_string(counters.dedup_hits) + " repeated-token cache hits";
+        text += ", "
+                + count_of(counters.dedup_hits, "repeated-token cache hit", "repeated-token cache hits");
     }
     if (counters.key_refreshes > 0) {
-        text += ", " + std::to_string(counters.key_refreshes) + " key refreshes";
+        text += ", " + count_of(counters.key_refreshes, "key refresh", "key refreshes");
     }
     text.push_back('\n');
     if (counters.invalid() > 0) {
@@ -167,8 +173,8 @@ std::string format_summary(const pipeline::run_counters& counters) {
     }
     if (counters.sources.size() > 1) {
         for (const auto& source : counters.sources) {
-            text += "jwtbatch: summary: " + source.name + ": " + std::to_string(source.records)
-                    + " records";
+            text += "jwtbatch: summary: " + source.name + ": "
+                    + count_of(source.records, "record", "records");
             std::string reasons = format_reason_list(source.by_reason);
             if (!reasons.empty()) {
                 text += " (" + reasons + ")";

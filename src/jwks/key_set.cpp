@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
+#include <cstring>
 #include <optional>
 #include <stdexcept>
 #include <utility>
@@ -339,9 +341,11 @@ key_set parse_jwks(std::string_view json, std::string_view source) {
 
 key_set load_jwks_file(const std::string& path) {
     simdjson::padded_string text;
+    // simdjson's own message ("Error reading the file.") hides the cause, so errno names it.
+    errno = 0;
     if (auto error = simdjson::padded_string::load(path).get(text); error != simdjson::SUCCESS) {
-        throw common::run_error("cannot read JWKS file " + path + ": "
-                                + simdjson::error_message(error)
+        const std::string cause = errno != 0 ? std::strerror(errno) : "read failed";
+        throw common::run_error("cannot read JWKS file " + path + ": " + cause
                                 + ": check the --jwks path");
     }
     return parse_jwks(std::string_view(text.data(), text.size()), path);

@@ -307,8 +307,11 @@ void key_store::impl::load_url(key_source& source) {
                                             + std::to_string(options.max_stale.count()) + " s";
     throw common::run_error("cannot load JWKS from " + source.name + ": " + failure + ": "
                             + cache_state
-                            + ": check the URL and the network, pass --cacert for a private "
-                              "CA, or raise --jwks-timeout or --jwks-max-stale");
+                            + (failure.find("--cacert") == std::string::npos
+                                   ? ": check the URL and the network, pass --cacert for a "
+                                     "private CA, or raise --jwks-timeout or --jwks-max-stale"
+                                   : ": if the server is slow or down, raise --jwks-timeout or "
+                                     "--jwks-max-stale"));
 }
 
 } // namespace jwtbatch::jwks
