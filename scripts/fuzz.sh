@@ -20,7 +20,7 @@ seconds=$1
 shift
 harnesses=("$@")
 if ((${#harnesses[@]} == 0)); then
-    harnesses=(token signed_token base64url jwks line_reader compressed_input csv_record)
+    harnesses=(token signed_token base64url jwks line_reader compressed_input csv_record ndjson_record)
 fi
 
 build_dir=${JWTBATCH_FUZZ_BUILD_DIR:-build/fuzz}

@@ -183,6 +183,20 @@ def csv_record_seeds(lines):
     return [delimiter + record for delimiter in (b",", b"\t", b";") for record in records]
 
 
+def ndjson_record_seeds(lines):
+    token = lines[0].strip()
+    return [
+        b'{"token":"' + token + b'","ts":"2026-11-02T10:00:00Z","b":1}',
+        b'{"token":"Bearer ' + token + b'","ts":1793613600,"a":[true,{"x":null}],"c/d":"k"}',
+        b'{"token":" \\"' + token + b'\\" ","ts":"1793613600123","e~f":[0,{"g":"\\u00e9"}]}',
+        b'{"token":null}',
+        b'{"token":1,"token":2}',
+        b'[1,2,3]',
+        b'{"a":' + b'[' * 70 + b']' * 70 + b'}',
+        b'{"token":"\\ud83d\\ude00"}',
+    ]
+
+
 def main() -> int:
     if len(sys.argv) != 2:
         print(__doc__.strip(), file=sys.stderr)
@@ -198,6 +212,7 @@ def main() -> int:
         "line_reader": line_reader_seeds(lines),
         "compressed_input": compressed_input_seeds(lines),
         "csv_record": csv_record_seeds(lines),
+        "ndjson_record": ndjson_record_seeds(lines),
     }
     for harness, seeds in corpora.items():
         count = write_seeds(output, harness, seeds)
