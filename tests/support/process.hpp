@@ -21,11 +21,19 @@ struct process_result {
     std::string err;
 };
 
-/// Runs `program` with `args` (argv[0] excluded), feeding `input` to its stdin and closing it.
-/// Throws std::runtime_error when the process cannot be started.
-inline process_result run_process(const std::string& program,
-                                  const std::vector<std::string>& args,
-                                  const std::string& input = {}) {
+/// A started child process and the parent's ends of the pipes to its stdin, stdout and stderr.
+struct child_process {
+    pid_t pid = -1;
+    int stdin_fd = -1;
+    int stdout_fd = -1;
+    int stderr_fd = -1;
+};
+
+/// Starts `program` with `args` (argv[0] excluded) on three pipes, and ignores SIGPIPE in the
+/// parent so that a child that stops reading shows up as EPIPE. Throws std::runtime_error when
+/// the process cannot be started.
+inline child_process spawn_process(const std::string& program,
+                                   const std::vector<std::string>& args) {
     int in_pipe[2], out_pipe[2], err_pipe[2];
     if (pipe(in_pipe) != 0 || pipe(out_pipe) != 0 || pipe(err_pipe) != 0) {
         throw std::runtime_error("pipe failed");
@@ -54,23 +62,36 @@ inline process_result run_process(const std::string& program,
     close(out_pipe[1]);
     close(err_pipe[1]);
     signal(SIGPIPE, SIG_IGN);
-    fcntl(in_pipe[1], F_SETFL, O_NONBLOCK);
+    return {pid, in_pipe[1], out_pipe[0], err_pipe[0]};
+}
+
+/// Runs `program` with `args` (argv[0] excluded), feeding `input` to its stdin and closing it.
+/// Throws std::runtime_error when the process cannot be started.
+inline process_result run_process(const std::string& program,
+                                  const std::vector<std::string>& args,
+                                  const std::string& input = {}) {
+    const child_process child = spawn_process(program, args);
+    const pid_t pid = child.pid;
+    int stdin_fd = child.stdin_fd;
+    int stdout_fd = child.stdout_fd;
+    int stderr_fd = child.stderr_fd;
+    fcntl(stdin_fd, F_SETFL, O_NONBLOCK);
 
     process_result result;
     size_t input_written = 0;
     if (input.empty()) {
-        close(in_pipe[1]);
-        in_pipe[1] = -1;
+        close(stdin_fd);
+        stdin_fd = -1;
     }
     std::vector<pollfd> fds;
     char buffer[65536];
     int open_outputs = 2;
-    while (open_outputs > 0 || in_pipe[1] >= 0) {
+    while (open_outputs > 0 || stdin_fd >= 0) {
         fds.clear();
-        fds.push_back({out_pipe[0], POLLIN, 0});
-        fds.push_back({err_pipe[0], POLLIN, 0});
-        if (in_pipe[1] >= 0) {
-            fds.push_back({in_pipe[1], POLLOUT, 0});
+        fds.push_back({stdout_fd, POLLIN, 0});
+        fds.push_back({stderr_fd, POLLIN, 0});
+        if (stdin_fd >= 0) {
+            fds.push_back({stdin_fd, POLLOUT, 0});
         }
         if (poll(fds.data(), fds.size(), -1) < 0) {
             if (errno == EINTR) {
@@ -85,13 +106,13 @@ inline process_result run_process(const std::string& program,
                     (i == 0 ? result.out : result.err).append(buffer, static_cast<size_t>(n));
                 } else {
                     close(fds[i].fd);
-                    (i == 0 ? out_pipe[0] : err_pipe[0]) = -1;
+                    (i == 0 ? stdout_fd : stderr_fd) = -1;
                     --open_outputs;
                 }
             }
         }
-        if (in_pipe[1] >= 0 && fds.size() > 2 && (fds[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
-            ssize_t n = write(in_pipe[1], input.data() + input_written, input.size() - input_written);
+        if (stdin_fd >= 0 && fds.size() > 2 && (fds[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
+            ssize_t n = write(stdin_fd, input.data() + input_written, input.size() - input_written);
             if (n > 0) {
                 input_written += static_cast<size_t>(n);
             }
@@ -99,12 +120,12 @@ inline process_result run_process(const std::string& program,
                 input_written = input.size();
             }
             if (input_written == input.size()) {
-                close(in_pipe[1]);
-                in_pipe[1] = -1;
+                close(stdin_fd);
+                stdin_fd = -1;
             }
         }
         // A closed output keeps appearing in poll as fd -1, which poll ignores.
-        if (out_pipe[0] < 0 && err_pipe[0] < 0 && in_pipe[1] < 0) {
+        if (stdout_fd < 0 && stderr_fd < 0 && stdin_fd < 0) {
             break;
         }
     }

@@ -44,40 +44,13 @@ struct controlled_result {
 inline controlled_result run_controlled(const std::string& program,
                                         const std::vector<std::string>& args,
                                         const process_control& control) {
-    int in_pipe[2], out_pipe[2], err_pipe[2];
-    if (pipe(in_pipe) != 0 || pipe(out_pipe) != 0 || pipe(err_pipe) != 0) {
-        throw std::runtime_error("pipe failed");
-    }
     const auto start = std::chrono::steady_clock::now();
-    pid_t pid = fork();
-    if (pid < 0) {
-        throw std::runtime_error("fork failed");
-    }
-    if (pid == 0) {
-        dup2(in_pipe[0], STDIN_FILENO);
-        dup2(out_pipe[1], STDOUT_FILENO);
-        dup2(err_pipe[1], STDERR_FILENO);
-        for (int fd : {in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) {
-            close(fd);
-        }
-        std::vector<char*> argv;
-        argv.push_back(const_cast<char*>(program.c_str()));
-        for (const std::string& arg : args) {
-            argv.push_back(const_cast<char*>(arg.c_str()));
-        }
-        argv.push_back(nullptr);
-        execv(program.c_str(), argv.data());
-        _exit(127);
-    }
-    close(in_pipe[0]);
-    close(out_pipe[1]);
-    close(err_pipe[1]);
-    signal(SIGPIPE, SIG_IGN);
-
-    int stdin_fd = in_pipe[1];
+    const child_process child = spawn_process(program, args);
+    const pid_t pid = child.pid;
+    int stdin_fd = child.stdin_fd;
     fcntl(stdin_fd, F_SETFL, O_NONBLOCK);
-    int stdout_fd = out_pipe[0];
-    int stderr_fd = err_pipe[0];
+    int stdout_fd = child.stdout_fd;
+    int stderr_fd = child.stderr_fd;
     if (!control.next_input) {
         close(stdin_fd);
         stdin_fd = -1;
