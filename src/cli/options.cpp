@@ -237,7 +237,7 @@ void require_ndjson_field(const std::string& name, const char* option) {
     }
 }
 
-/// Validates the options that say how records hold the token, the event time and kept fields.
+/// Validates the options that select the token, the event time and the kept fields of records.
 void validate_input(const raw_options& raw, const po::variables_map& vm, pipeline::run_config& run) {
     run.input = parse_input_format(raw.input_format);
     run.keep = split_list(raw.keep);

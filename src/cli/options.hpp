@@ -11,7 +11,7 @@
 
 namespace jwtbatch::cli {
 
-/// What the command line asked for, validated.
+/// A validated command: the action and every setting the command line gave.
 struct command {
     enum class action { run, help, version };
     action what = action::run;

@@ -19,10 +19,10 @@ void set_log_level(log_level level) noexcept;
 void write_log(log_level level, std::string_view message);
 
 /// Writes a warning unless `key` (kind of warning plus the value it names) has already been
-/// written `max_per_key` times; the suppressed count is written by `flush_suppressed_warnings`.
+/// written `max_per_key` times. `flush_suppressed_warnings` writes the count of the others.
 void warn_limited(std::string_view key, std::string_view message, int max_per_key = 3);
 
-/// Writes one line per key whose warnings were suppressed, with the count, then forgets them.
+/// Writes one line per key whose warnings were suppressed, with the count, then clears the counts.
 void flush_suppressed_warnings();
 
 inline void log_error(std::string_view message) { write_log(log_level::error, message); }

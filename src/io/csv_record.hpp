@@ -9,7 +9,7 @@
 
 namespace jwtbatch::io {
 
-/// Why `split_csv_record` rejected a record.
+/// Result of `split_csv_record`: `ok` or the reason the record was rejected.
 enum class csv_status {
     ok,
     unterminated_quote, ///< a quoted field has no closing quote
@@ -27,9 +27,9 @@ enum class csv_status {
 /// field.
 ///
 /// `fields` is replaced. Views point into `record`, or into `unescaped` for quoted fields that
-/// held `""`; `unescaped` is cleared and reserved to `record.size()` so those views stay valid
-/// until the next call with the same buffer. On failure `fields` holds the fields before the
-/// fault. Allocates only when `fields` or `unescaped` needs more capacity than before.
+/// contained `""`. `unescaped` is cleared and reserved to `record.size()`, so those views stay
+/// valid until the next call with the same buffer. On failure `fields` contains the fields
+/// before the fault. Allocates only when `fields` or `unescaped` needs more capacity than before.
 [[nodiscard]] csv_status split_csv_record(std::string_view record,
                                           char delimiter,
                                           std::vector<std::string_view>& fields,

@@ -32,7 +32,7 @@ public:
 
     [[nodiscard]] const std::string& directory() const noexcept { return directory_; }
 
-    /// Returns the file that holds the entry for `address`.
+    /// Returns the path of the cache file for `address`.
     [[nodiscard]] std::string entry_path(const url& address) const;
 
     /// Reads the entry for `address`; nullopt when there is none. A file that cannot be parsed

@@ -29,7 +29,7 @@ public:
     /// Returns the key with this `kid`, or nullptr. Binary search, does not allocate.
     [[nodiscard]] const jws::es256_key* find(std::string_view kid) const noexcept;
 
-    /// Returns the key when the set holds exactly one, else nullptr (a token without `kid`).
+    /// Returns the key when the set contains exactly one, else nullptr (a token without `kid`).
     [[nodiscard]] const jws::es256_key* only_key() const noexcept;
 
     [[nodiscard]] size_t size() const noexcept { return entries_.size(); }
@@ -59,7 +59,7 @@ private:
 /// `key_ops` without "verify", an `alg` other than "ES256", a non-string `kid`, or an invalid
 /// point are skipped with one warning each naming `source` and the member's `kid` or index. A
 /// member that also publishes the private `d` is used for its public part, with a warning.
-/// Throws `common::run_error` naming `source` when the text is not a JWKS, holds no usable key,
+/// Throws `common::run_error` naming `source` when the text is not a JWKS, has no usable key,
 /// or maps one `kid` to two different points.
 [[nodiscard]] key_set parse_jwks(std::string_view json, std::string_view source);
 

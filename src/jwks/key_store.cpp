@@ -140,8 +140,8 @@ std::shared_ptr<const key_set> key_store::refresh_for_unknown_kid(std::string_vi
         common::log_info("JWKS " + source.name + ": fetching again for unknown kid \""
                          + printable_kid(kid) + "\"");
         std::string failure;
-        // The refresh is unconditional: a validator such as nginx's mtime-size ETag can miss a
-        // change, and this path runs at most once per cooldown.
+        // The refresh sends no validators, because one such as nginx's mtime-size ETag can miss a
+        // change. The cooldown check above keeps it to one request per cooldown.
         if (!impl_->fetch_url(source, false, failure)) {
             common::log_warn("JWKS " + source.name + ": refresh failed: " + failure
                              + ": keeping the keys loaded before");

@@ -13,7 +13,7 @@
 
 namespace jwtbatch::jwks {
 
-/// How URL sources are fetched and cached.
+/// Fetch and cache settings for URL sources.
 struct fetch_options {
     std::optional<std::string> cacert_path;              ///< replaces the system CA store
     std::chrono::milliseconds timeout{10'000};           ///< bounds each fetch, redirects included
@@ -26,13 +26,13 @@ struct fetch_options {
     size_t max_body_bytes = 1 << 20;                     ///< larger responses are rejected
 };
 
-/// Owns the merged key set. `snapshot` is cheap and thread-safe; a snapshot stays valid (and
-/// its keys alive) for as long as the caller holds it, even across refreshes.
+/// Owns the merged key set. `snapshot` is cheap and thread-safe. A snapshot stays valid, and
+/// its keys alive, for as long as the caller keeps it, even across refreshes.
 class key_store {
 public:
     /// Loads every source in order: a path is a file, an `https://` (or, with `allow_http`,
     /// `http://`) value is a URL. A URL is served from the cache while younger than `ttl` (or
-    /// the server's shorter max-age), else fetched with the cached validators; when that fails,
+    /// the server's shorter max-age), else fetched with the cached validators. When that fails,
     /// an entry younger than `max_stale` is used with a warning. Throws `common::run_error` with
     /// the source, the error and the options that help, when a source cannot be loaded or two
     /// sources map one `kid` to different keys. Blocks for up to `timeout` per URL.

@@ -135,8 +135,9 @@ void fast_verifier::verify_chunk(std::span<signature_job> jobs,
         return;
     }
     const size_t unfinished = finish_with_shared_inverse(jobs, count, scratch);
-    // The shared inversion fails only when OpenSSL cannot allocate. The signatures it left
-    // unfinished then get an inversion each, so that a failure never decides another job.
+    // Every s is in [1, n-1] and n is prime, so the shared inversion fails only when OpenSSL
+    // cannot allocate. The signatures it left unfinished then get an inversion each, so that a
+    // failure never decides another job.
     for (size_t position = 0; position < unfinished; ++position) {
         signature_job& job = jobs[scratch.job_index[position]];
         job.is_valid = finish_with_own_inverse(job, position, scratch);

@@ -13,7 +13,7 @@
 
 namespace jwtbatch::pipeline {
 
-/// How event times are written in the records.
+/// Encoding of event times in the records.
 enum class time_format {
     unix_seconds,      ///< integer or fractional seconds since the epoch, a JSON number or text
     unix_milliseconds, ///< integer or fractional milliseconds since the epoch
@@ -38,8 +38,8 @@ struct record_fields {
 };
 
 /// Splits `record` as CSV and picks the selected columns. Returns `bad_record` when the record
-/// is not valid CSV or has a different number of fields than the header; `ok` otherwise, with
-/// every selected column present as a string. `fields` and `unescaped` are reused buffers.
+/// is not valid CSV or has a different number of fields than the header. Otherwise returns `ok`,
+/// with every selected column present as a string. `fields` and `unescaped` are reused buffers.
 [[nodiscard]] jws::check_result extract_csv_fields(std::string_view record,
                                                    char delimiter,
                                                    const io::csv_columns& columns,
@@ -47,15 +47,15 @@ struct record_fields {
                                                    std::string& unescaped,
                                                    record_fields& out);
 
-/// Removes what log writers typically put around a token: leading and trailing white space
-/// (space, tab, CR, LF), one pair of matching double or single quotes, and an RFC 6750
-/// "Bearer " prefix (scheme name in any case, then one or more spaces), in that order, each
-/// followed by trimming white space again. Anything else, such as inner white space or padding,
-/// stays and fails the later checks.
+/// Removes what log writers typically put around a token, in this order: leading and trailing
+/// white space (space, tab, CR, LF), one pair of matching double or single quotes, and an
+/// RFC 6750 "Bearer " prefix (scheme name in any case, then one or more spaces). White space is
+/// trimmed again after each step. Anything else, such as inner white space or padding, stays
+/// and fails the later checks.
 [[nodiscard]] std::string_view strip_token_decoration(std::string_view field) noexcept;
 
 /// Reads an event time from a field. `unix_seconds` and `unix_milliseconds` accept a JSON number
-/// or a string of a decimal number; `rfc3339` accepts a string in RFC 3339 form (date, 'T' or
+/// or a string of a decimal number. `rfc3339` accepts a string in RFC 3339 form (date, 'T' or
 /// 't' or space, time, 'Z' or an offset). Returns nullopt for anything else.
 [[nodiscard]] std::optional<double> parse_event_time(io::field_value value,
                                                      time_format format) noexcept;

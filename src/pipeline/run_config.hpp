@@ -13,15 +13,15 @@
 
 namespace jwtbatch::pipeline {
 
-/// Records per batch: large enough that per-batch costs (a key-set snapshot, a batch inversion,
-/// one write) vanish against about 20 µs of verification per token, small enough that a batch
-/// is a few milliseconds of work and the two-core machine stays balanced at the end of input.
+/// Records per batch. Per-batch costs (a key-set snapshot, a batch inversion, one write) vanish
+/// against about 20 µs of verification per token. A batch is still only a few milliseconds of
+/// work, so the threads stay balanced at the end of input.
 inline constexpr size_t default_batch_records = 256;
 
 /// Text bytes per batch, so that batches of long lines stay bounded in memory as well.
 inline constexpr size_t default_batch_text_bytes = 1 << 20;
 
-/// How input records hold their token.
+/// Input record format: where a record keeps its token.
 enum class input_format {
     lines,  ///< each line is a token
     ndjson, ///< each line is a JSON object with the token in a field
@@ -30,10 +30,10 @@ enum class input_format {
             ///< quote is CSV, anything else is lines
 };
 
-/// Which rows are written; the summary counts every record either way.
+/// Row filter for the output. The summary counts every record either way.
 enum class row_filter { all, valid, invalid };
 
-/// What the reader learned about one source, for the verify stage.
+/// Layout of one source, as the reader found it, for the verify stage.
 struct source_layout {
     input_format format = input_format::lines; ///< never `detect`
     io::csv_columns columns;                   ///< CSV only

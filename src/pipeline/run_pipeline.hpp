@@ -13,8 +13,8 @@
 
 namespace jwtbatch::pipeline {
 
-/// Batches in flight per thread: enough to keep every thread busy while the serial stages run,
-/// and the bound on memory, since each live batch holds at most `batch_text_bytes` of input.
+/// Batches in flight per thread: enough to keep every thread busy while the serial stages run.
+/// It also bounds memory, because each live batch carries at most `batch_text_bytes` of input.
 inline constexpr size_t live_batches_per_thread = 4;
 
 /// How far a run has come, for a progress display.
@@ -30,7 +30,7 @@ using progress_callback = std::function<void(const progress_snapshot&)>;
 
 /// Verifies every record of `config.inputs` and writes one row per record to `sink`, in input
 /// order, after the header row. An input that cannot be opened or read to its end is logged,
-/// marked failed in the counters and skipped; the run goes on with the next one. Stops early,
+/// marked failed in the counters and skipped, and the run goes on with the next one. Stops early,
 /// with the rows written so far, when the sink reports a closed reader or `stop` becomes true.
 /// Throws `common::run_error` when the sink fails (a full disk, for example). `progress`, when
 /// set, is called after each batch is written.

@@ -24,7 +24,7 @@ struct record_verdict {
 /// Number of claim policies `check_records` can run under (see token_harness.cpp).
 inline constexpr size_t policy_count = 3;
 
-/// The harness state, built once per process: the key store holds the two keys of
+/// The harness state, built once per process: the key store contains the two keys of
 /// data/jwks.json (so the valid lines of data/tokens.txt stay valid) and two freshly generated
 /// keys, "fuzz-1" and "fuzz-2", whose signers `signer` returns.
 class token_harness {
