@@ -281,6 +281,14 @@ const jws::es256_key* key_set::only_key() const noexcept {
     return entries_.size() == 1 ? entries_.front().key.get() : nullptr;
 }
 
+std::vector<const jws::es256_key*> key_set::keys() const {
+    std::vector<const jws::es256_key*> out(entries_.size());
+    for (const auto& item : entries_) {
+        out[item.order] = item.key.get();
+    }
+    return out;
+}
+
 std::vector<std::string> key_set::kids() const {
     std::vector<std::string> out(entries_.size());
     for (const auto& item : entries_) {

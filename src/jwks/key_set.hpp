@@ -36,6 +36,9 @@ public:
 
     [[nodiscard]] bool empty() const noexcept { return entries_.empty(); }
 
+    /// Returns the keys in insertion order.
+    [[nodiscard]] std::vector<const jws::es256_key*> keys() const;
+
     /// Returns the `kid`s in insertion order, for log lines.
     [[nodiscard]] std::vector<std::string> kids() const;
 

@@ -35,6 +35,10 @@ public:
 
     void verify(std::span<signature_job> jobs) const noexcept override;
 
+    void prepare(const es256_key& key) const noexcept override {
+        static_cast<void>(tables_->find_or_build(key));
+    }
+
     [[nodiscard]] std::string_view name() const noexcept override { return "fast"; }
 
 private:

@@ -35,6 +35,10 @@ public:
     /// the batch. Does not allocate once the calling thread has verified a batch of this size.
     virtual void verify(std::span<signature_job> jobs) const noexcept = 0;
 
+    /// Builds the per-key state of `key` ahead of its first batch, so that the first tokens do
+    /// not wait for it. Optional: a key met later is prepared on first use. Thread-safe.
+    virtual void prepare(const es256_key& key) const noexcept { static_cast<void>(key); }
+
     [[nodiscard]] virtual std::string_view name() const noexcept = 0;
 };
 

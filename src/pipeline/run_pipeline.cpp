@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/parallel_for_each.h>
 #include <oneapi/tbb/parallel_pipeline.h>
 
 #include "common/logger.hpp"
@@ -298,6 +299,20 @@ void count_batch(const batch& work, run_counters& counters) {
     }
 }
 
+/// Key sets up to this size get their per-key verifier state before the first batch; in a larger
+/// set most keys may never be used, so each is prepared when a token first needs it.
+constexpr size_t max_keys_prepared_ahead = 16;
+
+void prepare_keys(const jws::signature_verifier& verifier, const jwks::key_set& keys) {
+    if (keys.size() > max_keys_prepared_ahead) {
+        return;
+    }
+    const std::vector<const jws::es256_key*> all = keys.keys();
+    tbb::parallel_for_each(all.begin(), all.end(), [&](const jws::es256_key* key) {
+        verifier.prepare(*key);
+    });
+}
+
 size_t thread_count(const run_config& config) {
     if (config.threads > 0) {
         return config.threads;
@@ -324,6 +339,7 @@ run_counters run_pipeline(const run_config& config,
     const size_t threads = thread_count(config);
     tbb::global_control parallelism(tbb::global_control::max_allowed_parallelism, threads);
     auto verifier = jws::make_verifier(config.verifier);
+    prepare_keys(*verifier, *keys.snapshot());
     jws::verdict_cache cache(config.dedup_capacity);
     io::format_options format;
     format.guard_formulas = config.guard_csv_formulas;
