@@ -103,8 +103,7 @@ struct payload_parser::impl {
 
     void record_registered_claims() noexcept;
     [[nodiscard]] check_result check_types(const claim_policy& policy) const noexcept;
-    [[nodiscard]] check_result check_times(const claim_policy& policy,
-                                           double now_seconds) const noexcept;
+    [[nodiscard]] claim_times times() const noexcept;
     [[nodiscard]] check_result check_audience(const std::string& audience) const noexcept;
     [[nodiscard]] std::string_view minify() noexcept;
 };
@@ -150,22 +149,6 @@ check_result payload_parser::impl::check_types(const claim_policy& policy) const
         if (!is_string_array(aud.value)) {
             return fail(failure_reason::bad_claim, "aud is not a string or an array of strings");
         }
-    }
-    return {};
-}
-
-check_result payload_parser::impl::check_times(const claim_policy& policy,
-                                               double now_seconds) const noexcept {
-    const double leeway = policy.leeway_seconds;
-    if (policy.verify_exp && exp.present
-        && now_seconds >= exp.value.get_double().value_unsafe() + leeway) {
-        return fail(failure_reason::expired, "exp is before the evaluation time");
-    }
-    if (nbf.present && now_seconds + leeway < nbf.value.get_double().value_unsafe()) {
-        return fail(failure_reason::not_yet_valid, "nbf is after the evaluation time");
-    }
-    if (iat.present && iat.value.get_double().value_unsafe() > now_seconds + leeway) {
-        return fail(failure_reason::issued_in_future, "iat is after the evaluation time");
     }
     return {};
 }
@@ -236,34 +219,80 @@ check_result payload_parser::parse(std::string_view json) noexcept {
     return {};
 }
 
-check_result payload_parser::check(const claim_policy& policy, double now_seconds) const noexcept {
-    if (!impl_->parsed) {
-        return fail(failure_reason::bad_payload, "payload was not parsed");
+claim_times payload_parser::impl::times() const noexcept {
+    // check_types has accepted each present time claim as a number.
+    claim_times out;
+    if (exp.present) {
+        out.exp = exp.value.get_double().value_unsafe();
     }
-    if (const auto types = impl_->check_types(policy); types.reason != failure_reason::ok) {
-        return types;
+    if (nbf.present) {
+        out.nbf = nbf.value.get_double().value_unsafe();
+    }
+    if (iat.present) {
+        out.iat = iat.value.get_double().value_unsafe();
+    }
+    return out;
+}
+
+check_result claim_times::check(const claim_policy& policy, double now_seconds) const noexcept {
+    const double leeway = policy.leeway_seconds;
+    if (policy.verify_exp && exp && now_seconds >= *exp + leeway) {
+        return fail(failure_reason::expired, "exp is before the evaluation time");
+    }
+    if (nbf && now_seconds + leeway < *nbf) {
+        return fail(failure_reason::not_yet_valid, "nbf is after the evaluation time");
+    }
+    if (iat && *iat > now_seconds + leeway) {
+        return fail(failure_reason::issued_in_future, "iat is after the evaluation time");
+    }
+    return {};
+}
+
+check_result claim_outcome::at(const claim_policy& policy, double now_seconds) const noexcept {
+    if (before_times.reason != failure_reason::ok) {
+        return before_times;
+    }
+    if (const auto checked = times.check(policy, now_seconds); checked.reason != failure_reason::ok) {
+        return checked;
+    }
+    return after_times;
+}
+
+claim_outcome payload_parser::outcome(const claim_policy& policy) const noexcept {
+    claim_outcome out;
+    if (!impl_->parsed) {
+        out.before_times = fail(failure_reason::bad_payload, "payload was not parsed");
+        return out;
+    }
+    out.before_times = impl_->check_types(policy);
+    if (out.before_times.reason != failure_reason::ok) {
+        return out;
     }
     for (const std::string& name : policy.required) {
         if (impl_->root.at_key(name).error() != simdjson::SUCCESS) {
-            return fail(failure_reason::missing_claim, "a required claim is missing");
+            out.before_times = fail(failure_reason::missing_claim, "a required claim is missing");
+            return out;
         }
     }
-    if (const auto times = impl_->check_times(policy, now_seconds);
-        times.reason != failure_reason::ok) {
-        return times;
-    }
+    out.times = impl_->times();
     if (policy.issuer) {
         if (!impl_->iss.present) {
-            return fail(failure_reason::bad_issuer, "iss is missing");
+            out.after_times = fail(failure_reason::bad_issuer, "iss is missing");
+            return out;
         }
         if (impl_->iss.value.get_string().value_unsafe() != *policy.issuer) {
-            return fail(failure_reason::bad_issuer, "iss does not match the expected issuer");
+            out.after_times = fail(failure_reason::bad_issuer, "iss does not match the expected issuer");
+            return out;
         }
     }
     if (policy.audience) {
-        return impl_->check_audience(*policy.audience);
+        out.after_times = impl_->check_audience(*policy.audience);
     }
-    return {};
+    return out;
+}
+
+check_result payload_parser::check(const claim_policy& policy, double now_seconds) const noexcept {
+    return outcome(policy).at(policy, now_seconds);
 }
 
 claim_value payload_parser::find(std::string_view name) const noexcept {

@@ -35,6 +35,28 @@ struct check_result {
     std::string_view detail; ///< a static string, empty when `reason` is ok
 };
 
+/// The time claims of a payload as numbers; an absent claim is not checked.
+struct claim_times {
+    std::optional<double> exp;
+    std::optional<double> nbf;
+    std::optional<double> iat;
+
+    /// Returns the first of `expired`, `not_yet_valid` and `issued_in_future` that applies at
+    /// `now_seconds` with the policy's leeway (exp only when `verify_exp`), else ok.
+    [[nodiscard]] check_result check(const claim_policy& policy, double now_seconds) const noexcept;
+};
+
+/// What `payload_parser::check` decides, split where the evaluation time enters, so that a
+/// payload seen again can be checked at another time without being parsed again.
+struct claim_outcome {
+    check_result before_times; ///< bad_payload, bad_claim or missing_claim, else ok
+    claim_times times;
+    check_result after_times; ///< bad_issuer or bad_audience, else ok
+
+    /// Returns what `check(policy, now_seconds)` returns for the payload this came from.
+    [[nodiscard]] check_result at(const claim_policy& policy, double now_seconds) const noexcept;
+};
+
 /// Parses payload JSON and checks claims. One parser per thread; it reuses its buffers. Views
 /// returned by the accessors are valid until the next `parse` on the same parser.
 class payload_parser {
@@ -64,6 +86,9 @@ public:
     /// - `bad_audience`: `audience` is set and `aud` is absent or does not contain it.
     /// Returns `bad_payload` when the last `parse` failed.
     [[nodiscard]] check_result check(const claim_policy& policy, double now_seconds) const noexcept;
+
+    /// Returns every decision of `check` under `policy` that does not depend on the time.
+    [[nodiscard]] claim_outcome outcome(const claim_policy& policy) const noexcept;
 
     /// Returns the top-level claim `name`, or kind::absent (also after a failed `parse`).
     /// Numbers keep the exact text of the input, so large integers are not rounded.

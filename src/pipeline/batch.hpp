@@ -13,6 +13,7 @@
 #include "jwks/key_set.hpp"
 #include "jws/failure_reason.hpp"
 #include "jws/signature_verifier.hpp"
+#include "pipeline/token_memo.hpp"
 
 namespace jwtbatch::pipeline {
 
@@ -29,6 +30,10 @@ struct record_state {
     const jws::es256_key* key = nullptr;  ///< the key the header selected
     arena_span kid;                       ///< the header's kid, copied
     arena_span payload;                   ///< decoded payload bytes
+    /// The token text, in `batch::arena` when `is_token_in_arena`, else in `lines.text`; set only
+    /// while repeated tokens are remembered.
+    arena_span token;
+    std::uint32_t memo_slot = token_memo::no_slot; ///< the memo slot of a repeated token
     std::uint32_t job_index = no_job;     ///< index into `batch::jobs`
     std::uint32_t kept_begin = 0;         ///< first of this record's values in `batch::kept`
     double event_seconds = 0;             ///< the record's event time, when `has_event_time`
@@ -36,6 +41,7 @@ struct record_state {
     bool is_cache_hit = false;
     bool has_kept = false;
     bool has_event_time = false;
+    bool is_token_in_arena = false;
 
     static constexpr std::uint32_t no_job = 0xffffffffu;
 };

@@ -2,8 +2,12 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstdint>
+#include <memory>
+#include <new>
 #include <span>
+#include <thread>
 
 #include "jws/base64url.hpp"
 #include "jws/claims.hpp"
@@ -13,6 +17,7 @@
 #include "jws/strict_json.hpp"
 #include "pipeline/json_text.hpp"
 #include "pipeline/ndjson_record.hpp"
+#include "pipeline/token_memo.hpp"
 
 namespace jwtbatch::pipeline {
 namespace {
@@ -36,7 +41,12 @@ struct thread_scratch {
     jws::strict_json_parser claims_json{jws::payload_parser::max_depth};
     std::string claims_text;     ///< claims with RFC 3339 times
     std::string unverified_text; ///< unverified claims with RFC 3339 times
+    std::unique_ptr<token_memo> memo; ///< kept across runs, cleared when the run changes
+    token_memo* active_memo = nullptr; ///< `memo` during a run that keeps repeats, else null
 };
+
+/// Runs get distinct numbers, so that a thread's memo never serves a token to another run.
+std::atomic<std::uint64_t> next_run_id{1};
 
 thread_scratch& local_scratch() {
     thread_local thread_scratch scratch;
@@ -115,6 +125,29 @@ std::string_view claims_for_output(std::string_view claims,
     return buffer;
 }
 
+/// Returns the values of the --fields columns from the parsed payload. With `--timestamps
+/// rfc3339`, numeric iat, exp and nbf become date-time text.
+std::span<const io::field_value> claim_field_values(const run_config& config,
+                                                   thread_scratch& scratch) noexcept {
+    scratch.fields.resize(config.fields.size());
+    scratch.dates.resize(config.fields.size());
+    for (size_t f = 0; f < config.fields.size(); ++f) {
+        io::field_value value = to_field_value(scratch.payload.find(config.fields[f]));
+        if (config.rfc3339_timestamps && value.type == io::field_value::kind::json
+            && is_time_claim(config.fields[f])) {
+            if (auto seconds = jws::parse_time(value.text)) {
+                size_t length = format_rfc3339_utc(*seconds, scratch.dates[f]);
+                if (length > 0) {
+                    value = {io::field_value::kind::string,
+                             std::string_view(scratch.dates[f].data(), length)};
+                }
+            }
+        }
+        scratch.fields[f] = value;
+    }
+    return scratch.fields;
+}
+
 } // namespace
 
 batch_verifier::batch_verifier(const run_config& config,
@@ -130,7 +163,14 @@ batch_verifier::batch_verifier(const run_config& config,
     , cache_(cache)
     , formatter_(formatter)
     , source_names_(source_names)
-    , layouts_(layouts) {}
+    , layouts_(layouts)
+    , run_id_(next_run_id.fetch_add(1)) {
+    const size_t threads =
+        std::max<size_t>(1, config.threads > 0 ? config.threads : std::thread::hardware_concurrency());
+    memo_entries_ = std::min({config.dedup_capacity,
+                              max_memo_entries,
+                              max_memo_bytes / threads / token_memo::entry_bytes});
+}
 
 void batch_verifier::process(batch& work) const noexcept {
     const size_t count = work.lines.records.size();
@@ -140,6 +180,7 @@ void batch_verifier::process(batch& work) const noexcept {
     work.arena.clear();
     work.output.clear();
     work.keys = keys_.snapshot();
+    start_memo(work);
 
     for (size_t i = 0; i < count; ++i) {
         check_token(work, i);
@@ -149,6 +190,69 @@ void batch_verifier::process(batch& work) const noexcept {
     for (size_t i = 0; i < count; ++i) {
         finish_record(work, i);
     }
+}
+
+void batch_verifier::start_memo(const batch& work) const noexcept {
+    thread_scratch& scratch = local_scratch();
+    scratch.active_memo = nullptr;
+    if (memo_entries_ == 0) {
+        return;
+    }
+    const size_t entries = memo_entries_;
+    if (scratch.memo == nullptr || scratch.memo->field_count() != config_.fields.size()
+        || scratch.memo->entry_count() > entries) {
+        try {
+            scratch.memo = std::make_unique<token_memo>(entries, config_.fields.size());
+        } catch (const std::bad_alloc&) {
+            scratch.memo.reset();
+            return; // repeats are then checked in full, which is only slower
+        }
+    }
+    scratch.active_memo = scratch.memo.get();
+    scratch.active_memo->begin_batch(run_id_, work.keys);
+}
+
+std::string_view batch_verifier::token_text(const batch& work, const record_state& state) const noexcept {
+    return state.is_token_in_arena ? work.arena_view(state.token)
+                                   : std::string_view(work.lines.text).substr(state.token.offset,
+                                                                              state.token.length);
+}
+
+void batch_verifier::remember_token(batch& work, record_state& state, std::string_view token) const {
+    const std::string_view lines = work.lines.text;
+    if (token.data() >= lines.data() && token.data() + token.size() <= lines.data() + lines.size()) {
+        state.token = {static_cast<std::uint32_t>(token.data() - lines.data()),
+                       static_cast<std::uint32_t>(token.size())};
+        state.is_token_in_arena = false;
+    } else {
+        state.token = append_to_arena(work.arena, token);
+        state.is_token_in_arena = true;
+    }
+}
+
+bool batch_verifier::use_memo(batch& work, size_t index, std::string_view token) const {
+    token_memo* memo = local_scratch().active_memo;
+    if (memo == nullptr) {
+        return false;
+    }
+    record_state& state = work.states[index];
+    const std::uint32_t slot = memo->find(token);
+    if (slot == token_memo::no_slot) {
+        remember_token(work, state, token);
+        return false;
+    }
+    const memo_result& found = memo->result(slot);
+    state.memo_slot = slot;
+    state.key = found.key;
+    state.has_kid = found.has_kid;
+    if (found.has_kid) {
+        state.kid = append_to_arena(work.arena, found.kid);
+    }
+    if (found.was_verified) {
+        state.is_cache_hit = true;
+        ++work.dedup_hits;
+    }
+    return true;
 }
 
 void batch_verifier::check_token(batch& work, size_t index) const noexcept {
@@ -165,6 +269,10 @@ void batch_verifier::check_token(batch& work, size_t index) const noexcept {
             return;
         }
         token = *found;
+    }
+    // NOTE: arena growth can throw std::bad_alloc in this noexcept path, as in extract_token.
+    if (use_memo(work, index, token)) {
+        return;
     }
     jws::compact_parts parts;
     if (jws::split_compact(token, parts) != failure_reason::ok) {
@@ -367,29 +475,89 @@ void batch_verifier::verify_signatures(batch& work) const noexcept {
 }
 
 void batch_verifier::finish_record(batch& work, size_t index) const noexcept {
-    const io::line_record& line = work.lines.records[index];
     record_state& state = work.states[index];
     thread_scratch& scratch = local_scratch();
+    if (state.memo_slot != token_memo::no_slot) {
+        finish_from_memo(work, index, scratch.active_memo->result(state.memo_slot));
+        return;
+    }
+    // Only a verdict that the token's bytes and the key set decide alone is kept for repeats.
+    const bool is_kept_for_repeats =
+        scratch.active_memo != nullptr && state.key != nullptr
+        && (state.reason == failure_reason::ok || state.reason == failure_reason::bad_signature);
+    memo_result repeat;
+    repeat.key = state.key;
+    repeat.has_kid = state.has_kid;
+    repeat.kid = work.arena_view(state.kid);
+    repeat.was_verified = state.job_index != record_state::no_job || state.is_cache_hit;
+    repeat.reason = state.reason;
+    repeat.detail = state.detail;
 
+    row_pieces pieces;
     if (state.reason == failure_reason::ok) {
         auto parsed = scratch.payload.parse(work.arena_view(state.payload));
         if (parsed.reason != failure_reason::ok) {
             reject(state, parsed.reason, parsed.detail);
+            repeat.reason = parsed.reason;
+            repeat.detail = parsed.detail;
         } else {
-            const double evaluation_seconds =
-                state.has_event_time ? state.event_seconds : config_.now_seconds;
-            auto checked = scratch.payload.check(config_.policy, evaluation_seconds);
+            repeat.claims = scratch.payload.outcome(config_.policy);
+            auto checked = repeat.claims.at(config_.policy, evaluation_time(state));
             if (checked.reason != failure_reason::ok) {
                 reject(state, checked.reason, checked.detail);
             }
+            pieces.fields = claim_field_values(config_, scratch);
+            pieces.claims_text = claims_for_output(scratch.payload.minified(),
+                                                   config_.rfc3339_timestamps,
+                                                   scratch.claims_json,
+                                                   scratch.claims_text);
+            pieces.has_claims_text = true;
         }
+    } else if (config_.emit_unverified_claims && state.payload.length > 0
+               && scratch.payload.parse(work.arena_view(state.payload)).reason
+                      == failure_reason::ok) {
+        pieces.claims_text = claims_for_output(scratch.payload.minified(),
+                                               config_.rfc3339_timestamps,
+                                               scratch.claims_json,
+                                               scratch.claims_text);
+        pieces.has_claims_text = true;
     }
+    append_row(work, index, pieces);
 
+    if (is_kept_for_repeats) {
+        repeat.fields = pieces.fields;
+        repeat.claims_text = pieces.claims_text;
+        repeat.has_claims_text = pieces.has_claims_text;
+        scratch.active_memo->insert(token_text(work, state), repeat);
+    }
+}
+
+void batch_verifier::finish_from_memo(batch& work,
+                                      size_t index,
+                                      const memo_result& found) const noexcept {
+    record_state& state = work.states[index];
+    if (found.reason != failure_reason::ok) {
+        reject(state, found.reason, found.detail);
+    } else if (auto checked = found.claims.at(config_.policy, evaluation_time(state));
+               checked.reason != failure_reason::ok) {
+        reject(state, checked.reason, checked.detail);
+    }
+    append_row(work, index, row_pieces{found.fields, found.claims_text, found.has_claims_text});
+}
+
+double batch_verifier::evaluation_time(const record_state& state) const noexcept {
+    return state.has_event_time ? state.event_seconds : config_.now_seconds;
+}
+
+void batch_verifier::append_row(batch& work, size_t index, const row_pieces& pieces) const noexcept {
+    const io::line_record& line = work.lines.records[index];
+    const record_state& state = work.states[index];
     const bool is_valid = state.reason == failure_reason::ok;
     if ((config_.only == row_filter::valid && !is_valid)
         || (config_.only == row_filter::invalid && is_valid)) {
         return;
     }
+    thread_scratch& scratch = local_scratch();
     io::output_row row;
     row.source = source_names_[line.source_index];
     row.line_number = line.line_number;
@@ -397,33 +565,6 @@ void batch_verifier::finish_record(batch& work, size_t index) const noexcept {
     if (state.has_kid) {
         row.kid = work.arena_view(state.kid);
     }
-    fill_row_values(work, index, row);
-    if (row.is_valid) {
-        row.claims_json = claims_for_output(scratch.payload.minified(),
-                                            config_.rfc3339_timestamps,
-                                            scratch.claims_json,
-                                            scratch.claims_text);
-    } else {
-        row.reason = jws::to_string(state.reason);
-        row.detail = state.detail;
-        if (config_.emit_unverified_claims && state.payload.length > 0
-            && scratch.payload.parse(work.arena_view(state.payload)).reason == failure_reason::ok) {
-            row.unverified_claims = claims_for_output(scratch.payload.minified(),
-                                                      config_.rfc3339_timestamps,
-                                                      scratch.claims_json,
-                                                      scratch.unverified_text);
-        }
-    }
-    formatter_.append_row(row, work.output);
-}
-
-/// Sets the kept values and the claim columns of `row`. Claim columns are empty for an invalid
-/// record; with `--timestamps rfc3339`, numeric iat, exp and nbf become date-time text.
-void batch_verifier::fill_row_values(const batch& work,
-                                     size_t index,
-                                     io::output_row& row) const noexcept {
-    const record_state& state = work.states[index];
-    thread_scratch& scratch = local_scratch();
     scratch.kept.clear();
     if (state.has_kept) {
         for (size_t k = 0; k < config_.keep.size(); ++k) {
@@ -432,25 +573,18 @@ void batch_verifier::fill_row_values(const batch& work,
         }
     }
     row.kept = scratch.kept;
-
-    scratch.fields.resize(config_.fields.size());
-    scratch.dates.resize(config_.fields.size());
-    for (size_t f = 0; f < config_.fields.size(); ++f) {
-        io::field_value value =
-            row.is_valid ? to_field_value(scratch.payload.find(config_.fields[f])) : io::field_value{};
-        if (config_.rfc3339_timestamps && value.type == io::field_value::kind::json
-            && is_time_claim(config_.fields[f])) {
-            if (auto seconds = jws::parse_time(value.text)) {
-                size_t length = format_rfc3339_utc(*seconds, scratch.dates[f]);
-                if (length > 0) {
-                    value = {io::field_value::kind::string,
-                             std::string_view(scratch.dates[f].data(), length)};
-                }
-            }
+    if (is_valid) {
+        // Claim columns are empty for an invalid record.
+        row.fields = pieces.fields;
+        row.claims_json = pieces.claims_text;
+    } else {
+        row.reason = jws::to_string(state.reason);
+        row.detail = state.detail;
+        if (config_.emit_unverified_claims && pieces.has_claims_text) {
+            row.unverified_claims = pieces.claims_text;
         }
-        scratch.fields[f] = value;
     }
-    row.fields = scratch.fields;
+    formatter_.append_row(row, work.output);
 }
 
 } // namespace jwtbatch::pipeline

@@ -1,6 +1,7 @@
 // The parallel stage: every check of every record in a batch, then its output rows.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -42,7 +43,22 @@ private:
                                                   const source_layout& layout,
                                                   std::string_view text) const noexcept;
     void keep_fields(batch& work, size_t index, std::span<const io::field_value> values) const;
-    void fill_row_values(const batch& work, size_t index, io::output_row& row) const noexcept;
+    /// The pieces of a row that come from the payload.
+    struct row_pieces {
+        std::span<const io::field_value> fields; ///< the --fields columns of a valid row
+        std::string_view claims_text;
+        bool has_claims_text = false;
+    };
+
+    void start_memo(const batch& work) const noexcept;
+    /// Returns true, with the record set up from the memo, when `token` was seen before.
+    bool use_memo(batch& work, size_t index, std::string_view token) const;
+    void remember_token(batch& work, record_state& state, std::string_view token) const;
+    [[nodiscard]] std::string_view token_text(const batch& work,
+                                              const record_state& state) const noexcept;
+    void finish_from_memo(batch& work, size_t index, const memo_result& found) const noexcept;
+    [[nodiscard]] double evaluation_time(const record_state& state) const noexcept;
+    void append_row(batch& work, size_t index, const row_pieces& pieces) const noexcept;
     void select_key(batch& work, size_t index, std::string_view kid) const noexcept;
     void retry_unknown_kids(batch& work) const noexcept;
     void verify_signatures(batch& work) const noexcept;
@@ -55,6 +71,13 @@ private:
     const io::row_formatter& formatter_;
     const std::vector<std::string>& source_names_;
     const std::vector<source_layout>* layouts_;
+    std::uint64_t run_id_;
+    size_t memo_entries_ = 0; ///< per thread; 0 when repeats are not remembered
+
+    /// Repeated tokens remembered per thread, at most; about 6 MiB of memo storage per thread.
+    static constexpr size_t max_memo_entries = 4096;
+    /// Memo storage of all threads together, at most, so that many threads stay within it.
+    static constexpr size_t max_memo_bytes = size_t{64} << 20;
 };
 
 } // namespace jwtbatch::pipeline

@@ -254,7 +254,8 @@ private:
 
 /// Counts a record under its kid without allocating for a kid seen before. Records whose header
 /// was not read (no kid known) are counted under the empty kid.
-void count_kid(std::string_view kid, bool is_valid, run_counters& counters) {
+/// Returns the counter of `kid` among valid or invalid records, adding it when new.
+std::uint64_t& kid_counter(std::string_view kid, bool is_valid, run_counters& counters) {
     auto& by_kid = is_valid ? counters.valid_by_kid : counters.invalid_by_kid;
     auto found = by_kid.find(kid);
     if (found == by_kid.end()) {
@@ -263,7 +264,7 @@ void count_kid(std::string_view kid, bool is_valid, run_counters& counters) {
             by_kid.size() < run_counters::max_counted_kids ? kid : run_counters::other_kids;
         found = by_kid.try_emplace(std::string(key), 0).first;
     }
-    ++found->second;
+    return found->second;
 }
 
 /// Returns the sum of the input sizes, or nullopt when an input is stdin or not a regular file.
@@ -282,6 +283,9 @@ std::optional<std::uint64_t> total_input_bytes(const std::vector<std::string>& i
 /// Adds the verdicts of one batch to the run's counters. Runs in the serial output stage.
 void count_batch(const batch& work, run_counters& counters) {
     counters.dedup_hits += work.dedup_hits;
+    std::uint64_t* last_count = nullptr;
+    std::string_view last_kid;
+    bool was_last_valid = false;
     for (size_t i = 0; i < work.states.size(); ++i) {
         const io::line_record& line = work.lines.records[i];
         const record_state& state = work.states[i];
@@ -291,7 +295,16 @@ void count_batch(const batch& work, run_counters& counters) {
         ++source.by_reason[reason];
         ++counters.records;
         ++counters.by_reason[reason];
-        count_kid(work.arena_view(state.kid), state.reason == jws::failure_reason::ok, counters);
+        // Neighbouring records mostly share a kid, so the last counter is tried first; map
+        // nodes do not move, so the pointer stays valid.
+        const std::string_view kid = work.arena_view(state.kid);
+        const bool is_valid = state.reason == jws::failure_reason::ok;
+        if (last_count == nullptr || kid != last_kid || is_valid != was_last_valid) {
+            last_count = &kid_counter(kid, is_valid, counters);
+            last_kid = kid;
+            was_last_valid = is_valid;
+        }
+        ++*last_count;
     }
     for (const auto& [source_index, blank_lines] : work.blank_lines_by_source) {
         counters.sources[source_index].blank_lines += blank_lines;
