@@ -1,13 +1,22 @@
 #include "io/row_format.hpp"
 
+#include <array>
 #include <charconv>
+#include <cstdint>
+#include <cstring>
+
+// JWTBATCH_SCALAR_SCANS forces the portable loop on x86-64 too, so its tests can run there.
+#if defined(__SSE2__) && !defined(JWTBATCH_SCALAR_SCANS)
+#include <emmintrin.h>
+#define JWTBATCH_ROW_FORMAT_SSE2 1
+#endif
 
 namespace jwtbatch::io {
 namespace {
 
 constexpr std::string_view hex_digits = "0123456789abcdef";
 
-bool is_control(unsigned char c) noexcept {
+constexpr bool is_control(unsigned char c) noexcept {
     return c < 0x20 || c == 0x7f;
 }
 
@@ -116,6 +125,127 @@ void append_json_string(std::string& out, std::string_view text) {
     out.push_back('"');
 }
 
+// Bytes that make a CSV cell need quotes (',' and '"') or escapes (controls).
+constexpr std::array<bool, 256> make_csv_special_table() {
+    std::array<bool, 256> table{};
+    for (int c = 0; c < 256; ++c) {
+        table[c] = c == ',' || c == '"' || is_control(static_cast<unsigned char>(c));
+    }
+    return table;
+}
+
+constexpr std::array<bool, 256> csv_special_table = make_csv_special_table();
+
+bool has_csv_special_byte_scalar(std::string_view text) noexcept {
+    bool found = false;
+    for (char c : text) {
+        found |= csv_special_table[static_cast<std::uint8_t>(c)];
+    }
+    return found;
+}
+
+#ifdef JWTBATCH_ROW_FORMAT_SSE2
+
+/// Returns all ones in each lane of `block` that contains a byte of `csv_special_table`.
+__m128i csv_special_lanes(__m128i block) noexcept {
+    // SSE2 compares only signed bytes. Flipping the top bit turns the unsigned test c < 0x20
+    // into the signed test (c ^ 0x80) < (0x20 ^ 0x80).
+    const __m128i control = _mm_cmplt_epi8(_mm_xor_si128(block, _mm_set1_epi8(-0x80)),
+                                           _mm_set1_epi8(0x20 - 0x80));
+    const __m128i other = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(block, _mm_set1_epi8(',')),
+                     _mm_cmpeq_epi8(block, _mm_set1_epi8('"'))),
+        _mm_cmpeq_epi8(block, _mm_set1_epi8(0x7f)));
+    return _mm_or_si128(control, other);
+}
+
+__m128i load_16(const char* bytes) noexcept {
+    return _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes));
+}
+
+std::uint64_t load_8(const char* bytes) noexcept {
+    std::uint64_t value;
+    std::memcpy(&value, bytes, sizeof value);
+    return value;
+}
+
+std::uint32_t load_4(const char* bytes) noexcept {
+    std::uint32_t value;
+    std::memcpy(&value, bytes, sizeof value);
+    return value;
+}
+
+/// Returns true when `text` contains a byte of `csv_special_table`. Most cells are shorter than
+/// 16 bytes, so those of 4 to 15 bytes go into one vector as two overlapping loads, which
+/// reads no byte outside `text`.
+bool has_csv_special_byte(std::string_view text) noexcept {
+    const char* bytes = text.data();
+    const size_t size = text.size();
+    if (size >= 16) {
+        __m128i found = _mm_setzero_si128();
+        size_t at = 0;
+        for (; at + 16 <= size; at += 16) {
+            found = _mm_or_si128(found, csv_special_lanes(load_16(bytes + at)));
+        }
+        // The last block overlaps the one before it instead of reading past the end.
+        if (at < size) {
+            found = _mm_or_si128(found, csv_special_lanes(load_16(bytes + size - 16)));
+        }
+        return _mm_movemask_epi8(found) != 0;
+    }
+    if (size >= 8) {
+        const __m128i block = _mm_set_epi64x(static_cast<long long>(load_8(bytes + size - 8)),
+                                             static_cast<long long>(load_8(bytes)));
+        return _mm_movemask_epi8(csv_special_lanes(block)) != 0;
+    }
+    if (size >= 4) {
+        // Lanes 8-15 are zero, a control byte, so only the low eight lanes count.
+        const __m128i block = _mm_set_epi32(0,
+                                            0,
+                                            static_cast<int>(load_4(bytes + size - 4)),
+                                            static_cast<int>(load_4(bytes)));
+        return (_mm_movemask_epi8(csv_special_lanes(block)) & 0xff) != 0;
+    }
+    return has_csv_special_byte_scalar(text);
+}
+
+#else
+
+bool has_csv_special_byte(std::string_view text) noexcept {
+    return has_csv_special_byte_scalar(text);
+}
+
+#endif
+
+/// Appends a cell that needs quotes or escapes, copying the runs between escaped bytes whole.
+void append_escaped_cell(std::string& out, std::string_view text, bool is_guarded) {
+    const bool needs_quotes = is_guarded || text.find_first_of(",\"") != std::string_view::npos;
+    if (needs_quotes) {
+        out.push_back('"');
+    }
+    if (is_guarded) {
+        out.push_back('\'');
+    }
+    size_t run_begin = 0;
+    for (size_t i = 0; i < text.size(); ++i) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (!is_control(c) && c != '"') {
+            continue;
+        }
+        out.append(text.substr(run_begin, i - run_begin));
+        if (c == '"') {
+            out.append("\"\"");
+        } else {
+            append_control_escape(out, c);
+        }
+        run_begin = i + 1;
+    }
+    out.append(text.substr(run_begin));
+    if (needs_quotes) {
+        out.push_back('"');
+    }
+}
+
 class csv_formatter final : public row_formatter {
 public:
     csv_formatter(std::vector<std::string> field_names, format_options options)
@@ -172,34 +302,11 @@ private:
         // A lone "-" (stdin as the source) cannot be a formula, so it stays readable.
         bool is_guarded = options_.guard_formulas && is_string && !text.empty() && text != "-"
                           && (text[0] == '=' || text[0] == '+' || text[0] == '-' || text[0] == '@');
-        bool needs_quotes = is_guarded;
-        bool needs_escapes = false;
-        for (char c : text) {
-            needs_quotes = needs_quotes || c == ',' || c == '"';
-            needs_escapes = needs_escapes || is_control(static_cast<unsigned char>(c));
-        }
-        if (!needs_quotes && !needs_escapes) {
+        if (!is_guarded && !has_csv_special_byte(text)) {
             out.append(text);
             return;
         }
-        if (needs_quotes) {
-            out.push_back('"');
-        }
-        if (is_guarded) {
-            out.push_back('\'');
-        }
-        for (char c : text) {
-            if (is_control(static_cast<unsigned char>(c))) {
-                append_control_escape(out, static_cast<unsigned char>(c));
-            } else if (c == '"') {
-                out.append("\"\"");
-            } else {
-                out.push_back(c);
-            }
-        }
-        if (needs_quotes) {
-            out.push_back('"');
-        }
+        append_escaped_cell(out, text, is_guarded);
     }
 
     std::vector<std::string> field_names_;

@@ -1,7 +1,12 @@
 #include "io/row_format.hpp"
 
-#include <catch2/catch.hpp>
 #include <random>
+#include <string>
+#include <string_view>
+
+#include <catch2/catch.hpp>
+
+#include "support/byte_sweep.hpp"
 
 namespace {
 
@@ -200,6 +205,75 @@ TEST_CASE("csv escapes control characters", "[io]") {
             CHECK_FALSE((static_cast<unsigned char>(b) < 0x20 || b == 0x7f));
         }
     }
+}
+
+namespace {
+
+/// Returns the CSV text of one cell by the documented rule, written as plainly as possible.
+std::string reference_csv_cell(std::string_view text, bool is_guarded) {
+    constexpr std::string_view formula_starts = "=+-@";
+    constexpr std::string_view hex = "0123456789abcdef";
+    const bool guard = is_guarded && !text.empty() && text != "-"
+                       && formula_starts.find(text[0]) != std::string_view::npos;
+    const bool quote = guard || text.find(',') != std::string_view::npos
+                       || text.find('"') != std::string_view::npos;
+    std::string cell = quote ? "\"" : "";
+    cell += guard ? "'" : "";
+    for (char c : text) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte < 0x20 || byte == 0x7f) {
+            cell += "\\u00";
+            cell += hex[byte >> 4];
+            cell += hex[byte & 0xf];
+        } else if (c == '"') {
+            cell += "\"\"";
+        } else {
+            cell += c;
+        }
+    }
+    cell += quote ? "\"" : "";
+    return cell;
+}
+
+} // namespace
+
+TEST_CASE("csv cell matches reference for every byte", "[io]") {
+    // The filler contains no byte that needs quotes or escapes, but does contain formula starts.
+    // Each cell is written both as a string claim, which gets the formula guard, and as JSON.
+    constexpr std::string_view filler = "a0 !#~\x80\xff+-=@Zz/\\'";
+    const auto formatter = make_formatter(output_format::csv, {"claim"});
+    size_t plain = 0;
+    std::string out;
+    const auto make_base = [&](size_t length) {
+        std::string base(length, ' ');
+        for (size_t i = 0; i < length; ++i) {
+            base[i] = filler[(i * 5 + length) % filler.size()];
+        }
+        return base;
+    };
+    const auto is_same = [&](const std::string& text) {
+        bool same = true;
+        for (kind type : {kind::string, kind::json}) {
+            const field_value field{type, text};
+            output_row row;
+            row.line_number = 1;
+            row.is_valid = true;
+            row.fields = {&field, 1};
+            out.clear();
+            formatter->append_row(row, out);
+            const std::string expected =
+                ",1,valid,,," + reference_csv_cell(text, type == kind::string) + "\n";
+            plain += expected.size() == text.size() + 12 ? 1 : 0;
+            same = same && out == expected;
+        }
+        return same;
+    };
+    const auto result = jwtbatch::test::sweep_every_byte(64, make_base, is_same);
+    CAPTURE(result.first_mismatch);
+    CHECK(result.mismatches == 0);
+    // Cells written as they are and cells quoted or escaped are both compared.
+    CHECK(plain > 100'000);
+    CHECK(plain < 2 * 256 * 64 * 65 / 2);
 }
 
 TEST_CASE("ndjson writes valid row", "[io]") {
