@@ -1,11 +1,15 @@
 #include "jws/base64url.hpp"
 
+#include <algorithm>
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include <catch2/catch.hpp>
+
+#include "support/byte_sweep.hpp"
 
 namespace jws = jwtbatch::jws;
 
@@ -176,4 +180,70 @@ TEST_CASE("base64url decoded size follows length", "[jws]") {
     }));
     CAPTURE(length);
     CHECK(jws::base64url_decoded_size(length) == expected);
+}
+
+namespace {
+
+/// Decodes by the RFC 4648 rule one character at a time: a bit accumulator, no padding, and
+/// zero unused bits at the end. Returns false where `decode_base64url` must fail.
+bool reference_decode(std::string_view encoded, std::vector<std::uint8_t>& out) {
+    out.clear();
+    std::uint32_t bits = 0;
+    int bit_count = 0;
+    for (char c : encoded) {
+        const size_t value = url_alphabet.find(c);
+        if (value == std::string_view::npos) {
+            return false;
+        }
+        bits = bits << 6 | static_cast<std::uint32_t>(value);
+        bit_count += 6;
+        if (bit_count >= 8) {
+            bit_count -= 8;
+            out.push_back(static_cast<std::uint8_t>(bits >> bit_count));
+            bits &= (1u << bit_count) - 1;
+        }
+    }
+    // Six leftover bits mean a length of 1 mod 4, and other leftovers must be zero.
+    return bit_count < 6 && bits == 0;
+}
+
+} // namespace
+
+TEST_CASE("base64url decode matches reference for every byte", "[jws]") {
+    // The output buffer is larger than needed, and the bytes past the decoded size must stay
+    // untouched.
+    constexpr std::uint8_t spare = 0xa5;
+    size_t accepted = 0;
+    std::vector<std::uint8_t> expected;
+    std::vector<std::uint8_t> actual(64);
+    const auto make_base = [](size_t length) {
+        std::string base(length, 'A');
+        for (size_t i = 0; i < length; ++i) {
+            base[i] = url_alphabet[(i * 11 + length) % url_alphabet.size()];
+        }
+        return base;
+    };
+    const auto is_same = [&](const std::string& encoded) {
+        const bool expected_ok = reference_decode(encoded, expected);
+        accepted += expected_ok ? 1 : 0;
+        std::fill(actual.begin(), actual.end(), spare);
+        const auto size = jws::decode_base64url(encoded, actual);
+        if (size.has_value() != expected_ok) {
+            return false;
+        }
+        if (size
+            && (*size != expected.size()
+                || !std::equal(expected.begin(), expected.end(), actual.begin()))) {
+            return false;
+        }
+        // A failed decode may have written up to the decoded size, but no further.
+        const size_t written = jws::base64url_decoded_size(encoded.size()).value_or(0);
+        return std::all_of(actual.begin() + static_cast<std::ptrdiff_t>(written),
+                           actual.end(),
+                           [&](std::uint8_t value) { return value == spare; });
+    };
+    const auto result = jwtbatch::test::sweep_every_byte(64, make_base, is_same);
+    CAPTURE(result.first_mismatch);
+    CHECK(result.mismatches == 0);
+    CHECK(accepted > 10'000);
 }
