@@ -1,8 +1,6 @@
 #include "jws/base64url.hpp"
 
 #include <array>
-#include <bit>
-#include <cstring>
 
 namespace jwtbatch::jws {
 namespace {
@@ -62,21 +60,7 @@ std::optional<size_t> decode_base64url(std::string_view encoded,
     std::uint32_t invalid = 0;
     std::uint32_t stray_bits = 0;
     const size_t full_groups = encoded.size() / 4;
-    size_t group = 0;
-    if constexpr (std::endian::native == std::endian::little) {
-        // Two groups make 6 bytes, stored as one 8-byte word while 8 bytes still fit in the
-        // decoded size, so the 2 extra bytes land where the next group writes.
-        for (; group + 2 <= full_groups && (group * 3 + 8) <= *size;
-             group += 2, in += 8, dst += 6) {
-            const std::uint32_t first = group_bits(in);
-            const std::uint32_t second = group_bits(in + 4);
-            invalid |= first | second;
-            const std::uint64_t word = __builtin_bswap64(std::uint64_t{first} << 40
-                                                         | std::uint64_t{second & 0xffffff} << 16);
-            std::memcpy(dst, &word, sizeof word);
-        }
-    }
-    for (; group < full_groups; ++group, in += 4, dst += 3) {
+    for (size_t group = 0; group < full_groups; ++group, in += 4, dst += 3) {
         const std::uint32_t bits = group_bits(in);
         invalid |= bits;
         dst[0] = static_cast<std::uint8_t>(bits >> 16);
