@@ -279,12 +279,22 @@ public:
         // One cell per configured name whatever the row holds, so every line has the same
         // number of columns.
         append_values(out, row.kept, options_.keep_names.size());
-        append_values(out, row.fields, field_names_.size());
+        if (row.has_formatted_claims) {
+            out.append(row.formatted_claims);
+        } else {
+            append_values(out, row.fields, field_names_.size());
+        }
         if (options_.unverified_claims_column) {
             out.push_back(',');
             append_cell(out, row.unverified_claims, false);
         }
         out.push_back('\n');
+    }
+
+    void append_claims(std::span<const field_value> fields,
+                       std::string_view /*claims_json*/,
+                       std::string& out) const override {
+        append_values(out, fields, field_names_.size());
     }
 
 private:
@@ -343,9 +353,11 @@ public:
             out.append(",\"status\":\"valid\"");
             append_kid(row.kid, out);
             append_kept(row.kept, out);
-            out.append(",\"claims\":");
-            append_validated_json(
-                out, row.claims_json.empty() ? std::string_view("{}") : row.claims_json);
+            if (row.has_formatted_claims) {
+                out.append(row.formatted_claims);
+            } else {
+                append_claims(row.fields, row.claims_json, out);
+            }
         } else {
             out.append(",\"status\":\"invalid\",\"reason\":");
             append_json_string(out, row.reason);
@@ -359,6 +371,13 @@ public:
             }
         }
         out.append("}\n");
+    }
+
+    void append_claims(std::span<const field_value> /*fields*/,
+                       std::string_view claims_json,
+                       std::string& out) const override {
+        out.append(",\"claims\":");
+        append_validated_json(out, claims_json.empty() ? std::string_view("{}") : claims_json);
     }
 
 private:

@@ -29,6 +29,10 @@ struct output_row {
     std::string_view claims_json;            ///< minified payload JSON of a valid token, NDJSON only
     std::span<const field_value> kept;       ///< one per kept field name, or empty
     std::string_view unverified_claims;      ///< payload JSON of an invalid token, or empty
+    /// Output of `append_claims` for this row's `fields` and `claims_json`, used in their place
+    /// when `has_formatted_claims`, so that the rows of a repeated token format them once.
+    std::string_view formatted_claims;
+    bool has_formatted_claims = false;
 };
 
 enum class output_format { csv, ndjson };
@@ -56,6 +60,12 @@ public:
 
     /// Appends one row and its line end. Does not allocate beyond growing `out`.
     virtual void append_row(const output_row& row, std::string& out) const = 0;
+
+    /// Appends the part of a valid row that comes from its claims (`fields` for CSV,
+    /// `claims_json` for NDJSON), exactly as `append_row` writes it.
+    virtual void append_claims(std::span<const field_value> fields,
+                               std::string_view claims_json,
+                               std::string& out) const = 0;
 };
 
 /// Creates a formatter. `field_names` are the CSV claim columns, after source, line, status,

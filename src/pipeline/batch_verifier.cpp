@@ -41,6 +41,7 @@ struct thread_scratch {
     jws::strict_json_parser claims_json{jws::payload_parser::max_depth};
     std::string claims_text;     ///< claims with RFC 3339 times
     std::string unverified_text; ///< unverified claims with RFC 3339 times
+    std::string formatted_claims; ///< the claim part of a row, for the memo
     std::unique_ptr<token_memo> memo; ///< kept across runs, cleared when the run changes
     token_memo* active_memo = nullptr; ///< `memo` during a run that keeps repeats, else null
 };
@@ -199,10 +200,9 @@ void batch_verifier::start_memo(const batch& work) const noexcept {
         return;
     }
     const size_t entries = memo_entries_;
-    if (scratch.memo == nullptr || scratch.memo->field_count() != config_.fields.size()
-        || scratch.memo->entry_count() > entries) {
+    if (scratch.memo == nullptr || scratch.memo->entry_count() > entries) {
         try {
-            scratch.memo = std::make_unique<token_memo>(entries, config_.fields.size());
+            scratch.memo = std::make_unique<token_memo>(entries);
         } catch (const std::bad_alloc&) {
             scratch.memo.reset();
             return; // repeats are then checked in full, which is only slower
@@ -525,9 +525,15 @@ void batch_verifier::finish_record(batch& work, size_t index) const noexcept {
     append_row(work, index, pieces);
 
     if (is_kept_for_repeats) {
-        repeat.fields = pieces.fields;
-        repeat.claims_text = pieces.claims_text;
-        repeat.has_claims_text = pieces.has_claims_text;
+        if (repeat.reason == failure_reason::ok) {
+            scratch.formatted_claims.clear();
+            formatter_.append_claims(pieces.fields, pieces.claims_text, scratch.formatted_claims);
+            repeat.formatted_claims = scratch.formatted_claims;
+        }
+        if (config_.emit_unverified_claims) {
+            repeat.claims_text = pieces.claims_text;
+            repeat.has_claims_text = pieces.has_claims_text;
+        }
         scratch.active_memo->insert(token_text(work, state), repeat);
     }
 }
@@ -542,7 +548,12 @@ void batch_verifier::finish_from_memo(batch& work,
                checked.reason != failure_reason::ok) {
         reject(state, checked.reason, checked.detail);
     }
-    append_row(work, index, row_pieces{found.fields, found.claims_text, found.has_claims_text});
+    row_pieces pieces;
+    pieces.claims_text = found.claims_text;
+    pieces.has_claims_text = found.has_claims_text;
+    pieces.formatted_claims = found.formatted_claims;
+    pieces.has_formatted_claims = true;
+    append_row(work, index, pieces);
 }
 
 double batch_verifier::evaluation_time(const record_state& state) const noexcept {
@@ -577,6 +588,8 @@ void batch_verifier::append_row(batch& work, size_t index, const row_pieces& pie
         // Claim columns are empty for an invalid record.
         row.fields = pieces.fields;
         row.claims_json = pieces.claims_text;
+        row.formatted_claims = pieces.formatted_claims;
+        row.has_formatted_claims = pieces.has_formatted_claims;
     } else {
         row.reason = jws::to_string(state.reason);
         row.detail = state.detail;

@@ -48,6 +48,8 @@ private:
         std::span<const io::field_value> fields; ///< the --fields columns of a valid row
         std::string_view claims_text;
         bool has_claims_text = false;
+        std::string_view formatted_claims; ///< replaces `fields` and `claims_text` when set
+        bool has_formatted_claims = false;
     };
 
     void start_memo(const batch& work) const noexcept;
@@ -74,7 +76,7 @@ private:
     std::uint64_t run_id_;
     size_t memo_entries_ = 0; ///< per thread; 0 when repeats are not remembered
 
-    /// Repeated tokens remembered per thread, at most; about 6 MiB of memo storage per thread.
+    /// Repeated tokens remembered per thread, at most; about 8 MiB of memo storage per thread.
     static constexpr size_t max_memo_entries = 4096;
     /// Memo storage of all threads together, at most, so that many threads stay within it.
     static constexpr size_t max_memo_bytes = size_t{64} << 20;

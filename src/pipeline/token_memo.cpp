@@ -35,7 +35,7 @@ private:
 
 } // namespace
 
-token_memo::token_memo(size_t entry_count, size_t field_count) : field_count_(field_count) {
+token_memo::token_memo(size_t entry_count) {
     // At least one set of `ways` entries, and a power of two so that a mask picks the set.
     const size_t sets = std::bit_floor(std::max<size_t>(entry_count / ways, 1));
     set_mask_ = sets - 1;
@@ -44,7 +44,6 @@ token_memo::token_memo(size_t entry_count, size_t field_count) : field_count_(fi
     last_used_.assign(sets * ways, 0);
     for (entry& item : entries_) {
         item.storage = std::make_unique_for_overwrite<char[]>(entry_bytes);
-        item.fields.resize(field_count);
     }
 }
 
@@ -104,17 +103,12 @@ void token_memo::insert(std::string_view token, const memo_result& result) noexc
     storage_writer writer(item.storage.get(), entry_bytes);
     memo_result& kept = item.result;
     kept = result;
-    bool fits = writer.append(token, item.token) && writer.append(result.kid, kept.kid)
-                && writer.append(result.claims_text, kept.claims_text);
-    const size_t field_count = std::min(field_count_, result.fields.size());
-    for (size_t f = 0; fits && f < field_count; ++f) {
-        item.fields[f].type = result.fields[f].type;
-        fits = writer.append(result.fields[f].text, item.fields[f].text);
-    }
+    const bool fits = writer.append(token, item.token) && writer.append(result.kid, kept.kid)
+                      && writer.append(result.claims_text, kept.claims_text)
+                      && writer.append(result.formatted_claims, kept.formatted_claims);
     if (!fits) {
         return;
     }
-    kept.fields = std::span<const io::field_value>(item.fields.data(), field_count);
     tags_[target] = tag;
     last_used_[target] = batch_number_;
 }

@@ -4,12 +4,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "io/row_format.hpp"
 #include "jwks/key_set.hpp"
 #include "jws/claims.hpp"
 #include "jws/failure_reason.hpp"
@@ -28,11 +26,13 @@ struct memo_result {
     jws::failure_reason reason = jws::failure_reason::ok;
     std::string_view detail; ///< static text
     jws::claim_outcome claims; ///< meaningful when `reason` is ok
-    /// The claims column text, with RFC 3339 times when requested; set when the payload parsed.
+    /// The unverified claims of an invalid row, with RFC 3339 times when requested. Set only
+    /// when the payload parsed and the run writes unverified claims.
     std::string_view claims_text;
     bool has_claims_text = false;
-    /// The values of the --fields columns for a valid row; set when `reason` is ok.
-    std::span<const io::field_value> fields;
+    /// The claim part of a valid row, from `io::row_formatter::append_claims`; set when `reason`
+    /// is ok.
+    std::string_view formatted_claims;
 };
 
 /// A small set-associative cache from the exact bytes of a token to its `memo_result`. One per
@@ -44,8 +44,8 @@ struct memo_result {
 class token_memo {
 public:
     /// Creates a memo of about `entry_count` entries (at least 4, rounded down to a power of
-    /// two) for runs with `field_count` claim columns. Throws `std::bad_alloc`.
-    token_memo(size_t entry_count, size_t field_count);
+    /// two). Throws `std::bad_alloc`.
+    explicit token_memo(size_t entry_count);
 
     /// Starts a batch of run `run_id` checked with `keys`. Entries point to keys of `keys`, which
     /// the memo keeps alive, so every entry is cleared when the run or the key set changes.
@@ -64,17 +64,15 @@ public:
 
     [[nodiscard]] size_t entry_count() const noexcept { return entries_.size(); }
 
-    [[nodiscard]] size_t field_count() const noexcept { return field_count_; }
 
     static constexpr std::uint32_t no_slot = 0xffffffffu;
-    /// Storage per entry for the token, kid, claims text and field values together.
-    static constexpr size_t entry_bytes = 1536;
+    /// Storage per entry for the token, kid, claims text and formatted claims together.
+    static constexpr size_t entry_bytes = 2048;
 
 private:
     struct entry {
         std::string_view token;
         memo_result result;
-        std::vector<io::field_value> fields;
         std::unique_ptr<char[]> storage;
     };
 
@@ -88,7 +86,6 @@ private:
     /// Per slot, the batch that last found or filled it. A slot of the current batch is pinned.
     std::vector<std::uint64_t> last_used_;
     size_t set_mask_ = 0;
-    size_t field_count_ = 0;
     std::uint64_t batch_number_ = 0;
     std::uint64_t run_id_ = 0;
     std::shared_ptr<const jwks::key_set> keys_;

@@ -24,28 +24,28 @@ memo_result result_with_kid(std::string_view kid) {
 } // namespace
 
 TEST_CASE("token memo finds only the exact token", "[pipeline]") {
-    token_memo memo(16, 1);
+    token_memo memo(16);
     const auto keys = std::make_shared<const key_set>();
     memo.begin_batch(1, keys);
     std::string kid = "k1";
-    jwtbatch::io::field_value field{jwtbatch::io::field_value::kind::string, "v"};
+    std::string formatted = ",v";
     memo_result result = result_with_kid(kid);
-    result.fields = std::span<const jwtbatch::io::field_value>(&field, 1);
+    result.formatted_claims = formatted;
     memo.insert("aaa.bbb.ccc", result);
-    kid = "zz"; // the memo keeps its own copy
+    kid = "zz"; // the memo keeps its own copies
+    formatted = ",w";
 
     const auto slot = memo.find("aaa.bbb.ccc");
     REQUIRE(slot != token_memo::no_slot);
     CHECK(memo.result(slot).kid == "k1");
-    REQUIRE(memo.result(slot).fields.size() == 1);
-    CHECK(memo.result(slot).fields[0].text == "v");
+    CHECK(memo.result(slot).formatted_claims == ",v");
     CHECK(memo.find("aaa.bbb.ccd") == token_memo::no_slot);
     CHECK(memo.find("aaa.bbb.cc") == token_memo::no_slot);
     CHECK(memo.find("") == token_memo::no_slot);
 }
 
 TEST_CASE("token memo clears when the run or the key set changes", "[pipeline]") {
-    token_memo memo(16, 0);
+    token_memo memo(16);
     const auto keys = std::make_shared<const key_set>();
     memo.begin_batch(1, keys);
     memo.insert("t", result_with_kid("k"));
@@ -62,7 +62,7 @@ TEST_CASE("token memo clears when the run or the key set changes", "[pipeline]")
 
 TEST_CASE("token memo never replaces a result found in the current batch", "[pipeline]") {
     // One set of four slots, so every token competes for the same slots.
-    token_memo memo(4, 0);
+    token_memo memo(4);
     REQUIRE(memo.entry_count() == 4);
     const auto keys = std::make_shared<const key_set>();
     memo.begin_batch(1, keys);
@@ -87,7 +87,7 @@ TEST_CASE("token memo never replaces a result found in the current batch", "[pip
 }
 
 TEST_CASE("token memo skips a result larger than an entry", "[pipeline]") {
-    token_memo memo(16, 0);
+    token_memo memo(16);
     const auto keys = std::make_shared<const key_set>();
     memo.begin_batch(1, keys);
     const std::string huge(token_memo::entry_bytes + 1, 'a');
