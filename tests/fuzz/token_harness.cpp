@@ -171,6 +171,7 @@ struct token_harness::impl {
     simdjson::dom::parser row_parser;
     pipeline::batch evp_batch;
     pipeline::batch fast_batch;
+    pipeline::batch repeat_batch; ///< the fast batch checked again, with its tokens remembered
 
     impl();
     ~impl();
@@ -226,9 +227,9 @@ token_harness::impl::impl() {
     configs[2].guard_csv_formulas = false;
     configs[2].fields = {"cid", "aud", "sub", "iat"};
     for (size_t i = 0; i < policy_count; ++i) {
-        io::format_options options;
-        options.guard_formulas = configs[i].guard_csv_formulas;
-        formatters[i] = io::make_formatter(configs[i].format, configs[i].fields, options);
+        io::format_options format;
+        format.guard_formulas = configs[i].guard_csv_formulas;
+        formatters[i] = io::make_formatter(configs[i].format, configs[i].fields, format);
     }
 }
 
@@ -310,10 +311,15 @@ std::vector<record_verdict> token_harness::check_records(std::string_view text,
     const io::row_formatter& formatter = *state.formatters[policy_index % policy_count];
     jws::verdict_cache no_cache(0);
     jws::verdict_cache fast_cache(fast_cache_entries);
+    // The evp side checks every token in full; the fast side remembers tokens, so its second
+    // pass over a batch takes the shortcut for repeats and must still give the same rows.
+    pipeline::run_config remembering_config = config;
+    remembering_config.dedup_capacity = fast_cache_entries;
     const pipeline::batch_verifier evp_checker(config, *state.keys, *state.evp_verifier, no_cache,
                                                formatter, state.source_names);
-    const pipeline::batch_verifier fast_checker(config, *state.keys, *state.fast_verifier,
-                                                fast_cache, formatter, state.source_names);
+    const pipeline::batch_verifier fast_checker(remembering_config, *state.keys,
+                                                *state.fast_verifier, fast_cache, formatter,
+                                                state.source_names);
 
     memory_source source(text, 4096);
     io::line_reader reader(source, 0, config.max_token_bytes);
@@ -330,6 +336,13 @@ std::vector<record_verdict> token_harness::check_records(std::string_view text,
         if (state.evp_batch.output != state.fast_batch.output) {
             fail("the evp and fast verifiers give different rows:\nevp:  "
                  + state.evp_batch.output + "fast: " + state.fast_batch.output);
+        }
+        state.repeat_batch.clear();
+        state.repeat_batch.lines = state.evp_batch.lines;
+        fast_checker.process(state.repeat_batch);
+        if (state.repeat_batch.output != state.evp_batch.output) {
+            fail("remembered tokens give different rows:\nfull:       "
+                 + state.evp_batch.output + "remembered: " + state.repeat_batch.output);
         }
         const size_t records = state.evp_batch.lines.records.size();
         state.check_rows(config, state.evp_batch.output, records);
