@@ -12,6 +12,7 @@
 #include <catch2/catch.hpp>
 #include <openssl/bn.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/obj_mac.h>
 
 #include "es256_test_support.hpp"
@@ -377,6 +378,116 @@ TEST_CASE("fast verifier rejects the point at infinity", "[jws]") {
     REQUIRE(EC_POINT_set_to_infinity(p256.group.get(), infinity.get()) == 1);
     const auto key = p256.key_for(infinity.get(), r.get(), s.get(), bignum_from(digest).get());
     check_both_verifiers(*key, digest, r.get(), s.get(), false);
+}
+
+// The next two cases sign with a key whose private scalar d is known, and choose the digest
+// e so that u1·G and u2·Q are equal or opposite. That needs e = ±r·d mod n, because
+// u1·G = (e/s)·G and u2·Q = (r/s)·d·G.
+struct known_key {
+    const curve& p256;
+    jws::es256_signer signer;
+    std::shared_ptr<const jws::es256_key> key = signer.public_key("known");
+    bignum_ptr d = bignum_from(signer.d());
+
+    explicit known_key(const curve& group) : p256(group) {}
+
+    // Returns the digest e = r·d mod n, or -r·d mod n when `is_negated` is true.
+    bytes32 digest_for(const BIGNUM* r, bool is_negated) const {
+        auto e = new_bignum();
+        REQUIRE(BN_mod_mul(e.get(), r, d.get(), p256.order(), p256.context.get()) == 1);
+        if (is_negated) {
+            REQUIRE(BN_mod_sub(e.get(), p256.order(), e.get(), p256.order(), p256.context.get())
+                    == 1);
+        }
+        return bytes_of(e.get());
+    }
+};
+
+TEST_CASE("fast verifier sums equal points", "[jws]") {
+    // With e = r·d, u1·G = u2·Q = (r·d/s)·G, so the sum is a doubling. Picking s = 2·r·d/k
+    // makes the sum k·G, and r = x(k·G) mod n then makes the signature valid.
+    const curve p256;
+    const known_key signer(p256);
+    auto k = new_bignum();
+    auto x = new_bignum();
+    auto r = new_bignum();
+    do {
+        REQUIRE(BN_rand_range(k.get(), p256.order()) == 1);
+        auto point = p256.new_point();
+        REQUIRE(EC_POINT_mul(
+                    p256.group.get(), point.get(), k.get(), nullptr, nullptr, p256.context.get())
+                == 1);
+        REQUIRE(EC_POINT_get_affine_coordinates(
+                    p256.group.get(), point.get(), x.get(), nullptr, p256.context.get())
+                == 1);
+        REQUIRE(BN_nnmod(r.get(), x.get(), p256.order(), p256.context.get()) == 1);
+    } while (BN_is_zero(k.get()) || BN_is_zero(r.get()));
+
+    const bytes32 digest = signer.digest_for(r.get(), false);
+    auto s = new_bignum();
+    auto k_inverse = new_bignum();
+    REQUIRE(BN_mod_lshift1(s.get(), bignum_from(digest).get(), p256.order(), p256.context.get())
+            == 1);
+    REQUIRE(BN_mod_inverse(k_inverse.get(), k.get(), p256.order(), p256.context.get()));
+    REQUIRE(BN_mod_mul(s.get(), s.get(), k_inverse.get(), p256.order(), p256.context.get()) == 1);
+    REQUIRE_FALSE(BN_is_zero(s.get()));
+    check_both_verifiers(*signer.key, digest, r.get(), s.get(), true);
+
+    // Every s keeps u1·G = u2·Q, but s + 1 doubles another point.
+    REQUIRE(BN_add_word(s.get(), 1) == 1);
+    REQUIRE(BN_nnmod(s.get(), s.get(), p256.order(), p256.context.get()) == 1);
+    REQUIRE_FALSE(BN_is_zero(s.get()));
+    check_both_verifiers(*signer.key, digest, r.get(), s.get(), false);
+}
+
+TEST_CASE("fast verifier sums opposite points", "[jws]") {
+    // With e = -r·d, u1·G = -u2·Q, so the sum is the point at infinity for every r and s.
+    const curve p256;
+    const known_key signer(p256);
+    auto r = new_bignum();
+    auto s = new_bignum();
+    for (int round = 0; round < 4; ++round) {
+        REQUIRE(BN_rand_range(r.get(), p256.order()) == 1);
+        REQUIRE(BN_rand_range(s.get(), p256.order()) == 1);
+        if (BN_is_zero(r.get()) || BN_is_zero(s.get())) {
+            continue;
+        }
+        check_both_verifiers(
+            *signer.key, signer.digest_for(r.get(), true), r.get(), s.get(), false);
+    }
+}
+
+TEST_CASE("fast verifier leaves the error queue empty", "[jws]") {
+    // The verifier clears the OpenSSL error queue only after an invalid verdict, so a call that
+    // succeeds must not leave an error behind. The jobs cover a valid signature, a changed s,
+    // r out of range, a zero digest and a sum at infinity.
+    const curve p256;
+    const known_key signer(p256);
+    const auto digest = jwtbatch::test::sha256_of("error queue");
+    auto r = new_bignum();
+    auto s = new_bignum();
+    do {
+        REQUIRE(BN_rand_range(r.get(), p256.order()) == 1);
+        REQUIRE(BN_rand_range(s.get(), p256.order()) == 1);
+    } while (BN_is_zero(r.get()) || BN_is_zero(s.get()));
+
+    std::vector<jws::signature_job> jobs(5);
+    for (auto& job : jobs) {
+        job.key = signer.key.get();
+        job.digest = digest;
+        job.signature = signer.signer.sign_digest(digest);
+    }
+    jobs[1].signature[40] ^= 1;
+    std::fill(jobs[2].signature.begin(), jobs[2].signature.begin() + 32, std::uint8_t{0xff});
+    jobs[3].digest = bytes32{};
+    jobs[3].signature = signer.signer.sign_digest(jobs[3].digest);
+    jobs[4].digest = signer.digest_for(r.get(), true);
+    jobs[4].signature = signature_of(r.get(), s.get());
+
+    ERR_clear_error();
+    const auto verifier = jws::make_fast_verifier();
+    CHECK(verdicts_of(*verifier, jobs) == std::vector<bool>{true, false, false, true, false});
+    CHECK(ERR_peek_error() == 0);
 }
 
 TEST_CASE("fast verifier accepts digests of zero and n", "[jws]") {
