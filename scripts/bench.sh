@@ -10,12 +10,10 @@ cmake --preset bench >/dev/null
 cmake --build --preset bench --target jwtbatch_bench jwtbatch
 
 run_dir="docs/bench-runs/$(date -u +%Y-%m-%d)-$(hostname -s)"
+rm -rf "$run_dir"
 mkdir -p "$run_dir"
 export JWTBATCH_BENCH_DIR="${JWTBATCH_BENCH_DIR:-build/bench/inputs}"
 mkdir -p "$JWTBATCH_BENCH_DIR"
-
-echo "bench: openssl speed -seconds 5 ecdsap256"
-openssl speed -seconds 5 ecdsap256 2>/dev/null | tee "$run_dir/openssl-speed.txt"
 
 echo "bench: Google Benchmark suites"
 build/bench/bench/jwtbatch_bench --benchmark_out="$run_dir/benchmark.json" \
@@ -49,8 +47,14 @@ run_cli() {
     ended=$(date +%s.%N)
     echo "$ended - $started" | bc >"$run_dir/cli-$name.wall"
 }
-run_cli fast-1-thread --threads 1 --dedup-cache 0 "$tokens"
-run_cli fast-2-threads --threads 2 --dedup-cache 0 "$tokens"
+# Five rounds of `openssl speed` beside the fast runs: one sample of either moves by 20% on a
+# shared machine, so the report compares each round's figures and takes medians.
+for round in 1 2 3 4 5; do
+    echo "bench: openssl speed -seconds 5 ecdsap256 (round $round)"
+    openssl speed -seconds 5 ecdsap256 2>/dev/null | tee "$run_dir/openssl-speed-$round.txt"
+    run_cli "fast-1-thread-$round" --threads 1 --dedup-cache 0 "$tokens"
+    run_cli "fast-2-threads-$round" --threads 2 --dedup-cache 0 "$tokens"
+done
 run_cli evp-1-thread --threads 1 --dedup-cache 0 --verifier evp "$tokens"
 run_cli evp-2-threads --threads 2 --dedup-cache 0 --verifier evp "$tokens"
 # A run of 100,000 repeated records lasts about a tenth of a second, so it is run five times.
