@@ -66,7 +66,9 @@ struct verdict_cache::impl {
     std::array<shard, shard_count> shards;
 
     size_t set_of(std::uint64_t hash) const noexcept {
-        return static_cast<size_t>(hash % set_count);
+        // The low bit of a tag is always set, so it must not choose the set: with an even set
+        // count only odd sets would ever be used.
+        return static_cast<size_t>((hash >> 1) % set_count);
     }
 
     entry* find_entry(size_t set,
