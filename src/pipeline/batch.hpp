@@ -58,6 +58,9 @@ struct batch {
     io::line_batch lines;
     std::vector<record_state> states;
     std::vector<jws::signature_job> jobs;
+    /// Open-addressing index of `jobs` by signature, so that a repeat within the batch shares
+    /// the first record's job; `no_job` marks an empty slot.
+    std::vector<std::uint32_t> job_slots;
     std::vector<kept_value> kept; ///< `--keep` values, one run of them per structured record
     std::string arena;  ///< decoded payloads, kids and kept values of this batch
     std::string output; ///< formatted rows, written by the output stage
@@ -77,6 +80,7 @@ struct batch {
         lines.clear();
         states.clear();
         jobs.clear();
+        job_slots.clear();
         kept.clear();
         arena.clear();
         output.clear();

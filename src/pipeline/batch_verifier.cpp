@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <new>
 #include <span>
@@ -177,6 +179,7 @@ void batch_verifier::process(batch& work) const noexcept {
     const size_t count = work.lines.records.size();
     work.states.assign(count, record_state{});
     work.jobs.clear();
+    work.job_slots.clear();
     work.kept.clear();
     work.arena.clear();
     work.output.clear();
@@ -345,8 +348,39 @@ void batch_verifier::check_token(batch& work, size_t index) const noexcept {
         }
         return;
     }
-    state.job_index = static_cast<std::uint32_t>(work.jobs.size());
-    work.jobs.push_back(job);
+    add_job(work, state, job);
+}
+
+void batch_verifier::add_job(batch& work, record_state& state, const jws::signature_job& job) const {
+    if (config_.dedup_capacity == 0) {
+        state.job_index = static_cast<std::uint32_t>(work.jobs.size());
+        work.jobs.push_back(job);
+        return;
+    }
+    if (work.job_slots.empty()) {
+        // Half full at most, so probes stay short.
+        work.job_slots.assign(std::bit_ceil(2 * work.lines.records.size()), record_state::no_job);
+    }
+    const size_t mask = work.job_slots.size() - 1;
+    std::uint64_t hash = 0;
+    std::memcpy(&hash, job.digest.data(), sizeof hash); // SHA-256 output is already uniform
+    for (size_t slot = hash & mask;; slot = (slot + 1) & mask) {
+        const std::uint32_t index = work.job_slots[slot];
+        if (index == record_state::no_job) {
+            work.job_slots[slot] = static_cast<std::uint32_t>(work.jobs.size());
+            state.job_index = static_cast<std::uint32_t>(work.jobs.size());
+            work.jobs.push_back(job);
+            return;
+        }
+        const jws::signature_job& earlier = work.jobs[index];
+        if (earlier.key == job.key && earlier.digest == job.digest
+            && earlier.signature == job.signature) {
+            state.job_index = index;
+            state.is_cache_hit = true;
+            ++work.dedup_hits;
+            return;
+        }
+    }
 }
 
 std::optional<std::string_view> batch_verifier::extract_token(batch& work,

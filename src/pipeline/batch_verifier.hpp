@@ -38,6 +38,9 @@ public:
 
 private:
     void check_token(batch& work, size_t index) const noexcept;
+    /// Queues `job` for verification, or, when dedup is on and the batch has queued the same
+    /// signature already, points the record at that job and counts a dedup hit.
+    void add_job(batch& work, record_state& state, const jws::signature_job& job) const;
     std::optional<std::string_view> extract_token(batch& work,
                                                   size_t index,
                                                   const source_layout& layout,

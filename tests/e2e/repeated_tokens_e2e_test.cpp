@@ -114,3 +114,29 @@ TEST_CASE("remembered tokens match full checks", "[e2e]") {
         }
     }
 }
+
+TEST_CASE("adjacent repeats share one verification", "[e2e]") {
+    // Each token three times in a row, so every repeat falls in the batch of its first copy,
+    // before any verdict is stored.
+    const es256_signer signer;
+    const temp_folder folder{"jwtbatch-repeats"};
+    const std::string jwks = folder.write("jwks.json", signer.to_jwks_json("k1"));
+    std::string lines;
+    for (int i = 0; i < 50; ++i) {
+        const std::string token =
+            sign(signer, "k1", R"({"cid":")" + std::to_string(i) + R"(","exp":4000000000})");
+        lines += token + "\n" + token + "\n" + token + "\n";
+    }
+    const std::string log = folder.write("log.txt", lines);
+    const std::string summary = (folder.path / "summary.json").string();
+
+    const auto run = run_jwtbatch({"--jwks", jwks, "--threads", "1", "--summary-json", summary, log});
+    CAPTURE(run.err);
+    CHECK(run.exit_status == 0);
+    CHECK(read_whole_file(summary).find("\"dedup_hits\":100,") != std::string::npos);
+
+    const auto unshared = run_jwtbatch(
+        {"--jwks", jwks, "--threads", "1", "--dedup-cache", "0", "--summary-json", summary, log});
+    CHECK(unshared.out == run.out);
+    CHECK(read_whole_file(summary).find("\"dedup_hits\":0,") != std::string::npos);
+}
