@@ -172,7 +172,7 @@ batch_verifier::batch_verifier(const run_config& config,
         std::max<size_t>(1, config.threads > 0 ? config.threads : std::thread::hardware_concurrency());
     memo_entries_ = std::min({config.dedup_capacity,
                               max_memo_entries,
-                              max_memo_bytes / threads / token_memo::entry_bytes});
+                              max_memo_bytes / threads / token_memo::bytes_per_entry()});
 }
 
 void batch_verifier::process(batch& work) const noexcept {

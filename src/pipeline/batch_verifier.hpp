@@ -79,7 +79,7 @@ private:
     std::uint64_t run_id_;
     size_t memo_entries_ = 0; ///< per thread; 0 when repeats are not remembered
 
-    /// Repeated tokens remembered per thread, at most; about 8 MiB of memo storage per thread.
+    /// Repeated tokens remembered per thread, at most; about 9 MiB of memo per thread.
     static constexpr size_t max_memo_entries = 4096;
     /// Memo storage of all threads together, at most, so that many threads stay within it.
     static constexpr size_t max_memo_bytes = size_t{64} << 20;

@@ -47,6 +47,10 @@ token_memo::token_memo(size_t entry_count) {
     }
 }
 
+size_t token_memo::bytes_per_entry() noexcept {
+    return entry_bytes + sizeof(entry) + sizeof(std::uint64_t) * 2;
+}
+
 void token_memo::begin_batch(std::uint64_t run_id,
                              const std::shared_ptr<const jwks::key_set>& keys) noexcept {
     if (run_id != run_id_ || keys != keys_) {

@@ -64,6 +64,9 @@ public:
 
     [[nodiscard]] size_t entry_count() const noexcept { return entries_.size(); }
 
+    /// Returns the memory one entry takes: its storage, its bookkeeping and its tag.
+    [[nodiscard]] static size_t bytes_per_entry() noexcept;
+
 
     static constexpr std::uint32_t no_slot = 0xffffffffu;
     /// Storage per entry for the token, kid, claims text and formatted claims together.
