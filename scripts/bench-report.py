@@ -101,7 +101,8 @@ def main():
         *repeated_names, *round_names)}
 
     def cli_rate(name):
-        return cli[name]["records"] / cli[name]["seconds"]
+        # The summary's own rate, from the unrounded time; "seconds" is rounded to 1 ms.
+        return cli[name]["tokens_per_second"]
 
     def cli_wall_rate(name):
         with open(os.path.join(run_dir, f"cli-{name}.wall"), encoding="utf-8") as source:
@@ -154,15 +155,17 @@ def main():
         "the ratios: absolute rates on shared machines move from run to run.",
         "",
         f"- Date: {machine.get('date', '?')}, commit {machine.get('commit', '?')}",
-        f"- Machine: {machine.get('cores', '?')} cores, {machine.get('cpu', '?')}",
+        f"- Machine: {machine.get('cores', '?')} cores, {machine.get('cpu', '?')} (the model name "
+        "that lscpu shows in this VM)",
         f"- Compiler: {machine.get('compiler', '?')}; {machine.get('openssl', '?')}",
         f"- Raw results: [{run_rel}]({run_rel})",
         "",
         "## End to end",
         "",
-        "The release binary over a file of 100,000 distinct valid tokens (`jwtbatch --jwks ...",
-        "--dedup-cache 0 --threads N tokens-100k.txt > /dev/null`): reading, parsing, verifying,",
-        "claim checks and CSV rows, timed by the binary's own summary.",
+        "The release binary over a file of 100,000 distinct valid tokens (`build/bench/jwtbatch",
+        "--jwks jwks.json --quiet --summary-json FILE --threads N --dedup-cache 0 tokens-100k.txt >",
+        "/dev/null`, files generated in build/bench/inputs): reading, parsing, verifying, claim",
+        "checks and CSV rows, timed by the binary's own summary (`tokens_per_second`).",
         "",
         "`openssl speed -seconds 5 ecdsap256` ran five times, each right before a 1-thread and a",
         "2-thread run of the fast verifier. Each round's ratio compares figures taken a few seconds",
@@ -188,14 +191,16 @@ def main():
         "",
         f"![Tokens per second by verifier and thread count]({svg_rel})",
         "",
-        f"- Repeated tokens (1,000 distinct tokens 100 times, default `--dedup-cache`, 2 threads), "
+        f"- Repeated tokens (`--threads 2 tokens-1k-x100.txt`: 1,000 distinct tokens 100 times, "
+        f"default `--dedup-cache`), "
         f"median of 5 runs: {repeated:,.0f} records/s by the summary's pipeline time "
         f"({', '.join(f'{rate:,.0f}' for rate in repeated_rates)}), {repeated_hits:,} dedup hits. "
         f"By the whole process's wall time, start-up and key table included: "
         f"{repeated_wall:,.0f} records/s. The same 1,000 tokens 1,000 times: "
         f"{repeated_million:,.0f} records/s.",
-        f"- Peak RSS over 1,000,000 records with the verdict cache off (`--dedup-cache 0`, 2 "
-        f"threads): {rss_mib:.1f} MiB.",
+        f"- Peak RSS over 1,000,000 records with the verdict cache off (`--threads 2 "
+        f"--dedup-cache 0` over tokens-100k.txt ten times, `peak_rss_bytes` of the summary): "
+        f"{rss_mib:.1f} MiB.",
         "",
         "## Input formats",
         "",
