@@ -11,6 +11,7 @@
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/parallel_for_each.h>
 #include <oneapi/tbb/parallel_pipeline.h>
+#include <oneapi/tbb/task_arena.h>
 
 #include "common/logger.hpp"
 #include "common/run_error.hpp"
@@ -350,9 +351,12 @@ run_counters run_pipeline(const run_config& config,
     }
 
     const size_t threads = thread_count(config);
+    // The limit caps the workers of every arena, and the arena asks for exactly `threads`,
+    // which may be more than the cores: the default arena would stop at the core count.
     tbb::global_control parallelism(tbb::global_control::max_allowed_parallelism, threads);
+    tbb::task_arena arena(static_cast<int>(threads));
     auto verifier = jws::make_verifier(config.verifier);
-    prepare_keys(*verifier, *keys.snapshot());
+    arena.execute([&] { prepare_keys(*verifier, *keys.snapshot()); });
     jws::verdict_cache cache(config.dedup_capacity);
     io::format_options format;
     format.guard_formulas = config.guard_csv_formulas;
@@ -415,11 +419,13 @@ run_counters run_pipeline(const run_config& config,
 
     // NOTE: an exception from a stage (only the sink throws) cancels the pipeline and is
     // rethrown here, which is the intended end of the run.
-    tbb::parallel_pipeline(
-        threads * live_batches_per_thread,
-        tbb::make_filter<void, batch*>(tbb::filter_mode::serial_in_order, read_stage)
-            & tbb::make_filter<batch*, batch*>(tbb::filter_mode::parallel, verify_stage)
-            & tbb::make_filter<batch*, void>(tbb::filter_mode::serial_in_order, write_stage));
+    arena.execute([&] {
+        tbb::parallel_pipeline(
+            threads * live_batches_per_thread,
+            tbb::make_filter<void, batch*>(tbb::filter_mode::serial_in_order, read_stage)
+                & tbb::make_filter<batch*, batch*>(tbb::filter_mode::parallel, verify_stage)
+                & tbb::make_filter<batch*, void>(tbb::filter_mode::serial_in_order, write_stage));
+    });
 
     counters.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
