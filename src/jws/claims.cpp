@@ -237,7 +237,7 @@ claim_times payload_parser::impl::times() const noexcept {
 check_result claim_times::check(const claim_policy& policy, double now_seconds) const noexcept {
     const double leeway = policy.leeway_seconds;
     if (policy.verify_exp && exp && now_seconds >= *exp + leeway) {
-        return fail(failure_reason::expired, "exp is before the evaluation time");
+        return fail(failure_reason::expired, "evaluation time is at or after exp");
     }
     if (nbf && now_seconds + leeway < *nbf) {
         return fail(failure_reason::not_yet_valid, "nbf is after the evaluation time");

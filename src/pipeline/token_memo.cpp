@@ -42,8 +42,9 @@ token_memo::token_memo(size_t entry_count) {
     entries_.resize(sets * ways);
     tags_.assign(sets * ways, 0);
     last_used_.assign(sets * ways, 0);
-    for (entry& item : entries_) {
-        item.storage = std::make_unique_for_overwrite<char[]>(entry_bytes);
+    storage_ = std::make_unique_for_overwrite<char[]>(entries_.size() * entry_bytes);
+    for (size_t slot = 0; slot < entries_.size(); ++slot) {
+        entries_[slot].storage = storage_.get() + slot * entry_bytes;
     }
 }
 
@@ -104,7 +105,7 @@ void token_memo::insert(std::string_view token, const memo_result& result) noexc
     }
     tags_[target] = 0;
     entry& item = entries_[target];
-    storage_writer writer(item.storage.get(), entry_bytes);
+    storage_writer writer(item.storage, entry_bytes);
     memo_result& kept = item.result;
     kept = result;
     const bool fits = writer.append(token, item.token) && writer.append(result.kid, kept.kid)

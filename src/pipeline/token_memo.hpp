@@ -76,13 +76,16 @@ private:
     struct entry {
         std::string_view token;
         memo_result result;
-        std::unique_ptr<char[]> storage;
+        char* storage = nullptr; ///< `entry_bytes` of `storage_`
     };
 
     [[nodiscard]] static std::uint64_t hash_of(std::string_view token) noexcept;
     void clear() noexcept;
 
     std::vector<entry> entries_;
+    /// One block for the storage of every entry, so that its pages become resident only as
+    /// entries are filled.
+    std::unique_ptr<char[]> storage_;
     /// Per slot, apart from the entries so that a lookup reads one cache line per set: the
     /// token's hash with the low bit set, or 0 for an empty slot.
     std::vector<std::uint64_t> tags_;
