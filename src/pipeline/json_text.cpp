@@ -37,6 +37,19 @@ void append_number(Number value, std::string& out) {
     out.append(digits, result.ptr);
 }
 
+void append_number(double value, std::string& out) {
+    char digits[32];
+    // The shortest form of a large whole double has no point or exponent, such as
+    // 1593122720639254528000, and a reader that keeps integers in 64 bits (simdjson among
+    // them) rejects it. From 2^63 on, the exponent form is written instead.
+    const auto format = std::fabs(value) >= 9223372036854775808.0 ? std::chars_format::scientific
+                                                                    : std::chars_format{};
+    auto result = format == std::chars_format{}
+                      ? std::to_chars(digits, digits + sizeof digits, value)
+                      : std::to_chars(digits, digits + sizeof digits, value, format);
+    out.append(digits, result.ptr);
+}
+
 } // namespace
 
 bool is_time_claim(std::string_view name) noexcept {

@@ -19,7 +19,8 @@ namespace jwtbatch::pipeline {
 
 /// Appends `value` as minified JSON. Strings are escaped (quote, backslash and control
 /// characters); simdjson has validated their UTF-8. Integers keep their digits and other numbers
-/// are written in the shortest form that reads back to the same double.
+/// are written in the shortest form that reads back to the same double, in exponent form from
+/// 2^63 on, so that no double is written as an integer beyond 64 bits.
 void append_json_value(simdjson::dom::element value, std::string& out);
 
 /// Formats unix seconds as an RFC 3339 UTC date-time ("2024-05-01T12:00:00Z", with up to six

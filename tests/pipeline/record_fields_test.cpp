@@ -185,3 +185,22 @@ TEST_CASE("claims rewritten with rfc 3339 times", "[pipeline]") {
     CHECK_FALSE(jwtbatch::pipeline::append_claims_with_dates("[1]", parser, out));
     CHECK(out.empty());
 }
+
+TEST_CASE("large doubles written with an exponent", "[pipeline]") {
+    // A whole double from 2^63 on would otherwise be written as digits that no 64-bit integer
+    // holds, which simdjson then rejects.
+    for (const char* number :
+         {"159312272063925464E04", "-1e19", "9223372036854775808.0", "1.5e300", "12.5", "4e18"}) {
+        simdjson::dom::parser parser;
+        simdjson::dom::element original;
+        REQUIRE(parser.parse(std::string(number)).get(original) == simdjson::SUCCESS);
+        const double value = original.get_double().value_unsafe();
+        std::string text;
+        jwtbatch::pipeline::append_json_value(original, text);
+        CAPTURE(number, text);
+        simdjson::dom::parser again;
+        simdjson::dom::element reread;
+        REQUIRE(again.parse(text).get(reread) == simdjson::SUCCESS);
+        CHECK(reread.get_double().value_unsafe() == value);
+    }
+}
