@@ -47,9 +47,9 @@ run_cli() {
     ended=$(date +%s.%N)
     echo "$ended - $started" | bc >"$run_dir/cli-$name.wall"
 }
-# Five rounds of `openssl speed` beside the fast runs: one sample of either moves by 20% on a
+# Seven rounds of `openssl speed` beside the fast runs: one sample of either moves by 20% on a
 # shared machine, so the report compares each round's figures and takes medians.
-for round in 1 2 3 4 5; do
+for round in 1 2 3 4 5 6 7; do
     echo "bench: openssl speed -seconds 5 ecdsap256 (round $round)"
     openssl speed -seconds 5 ecdsap256 2>/dev/null | tee "$run_dir/openssl-speed-$round.txt"
     run_cli "fast-1-thread-$round" --threads 1 --dedup-cache 0 "$tokens"
