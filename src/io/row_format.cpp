@@ -199,7 +199,7 @@ bool has_csv_special_byte(std::string_view text) noexcept {
         return _mm_movemask_epi8(csv_special_lanes(block)) != 0;
     }
     if (size >= 4) {
-        // Lanes 8-15 are zero, a control byte, so only the low eight lanes count.
+        // Lanes 8-15 hold zero bytes, which are control bytes, so only the low eight lanes count.
         const __m128i block = _mm_set_epi32(0,
                                             0,
                                             static_cast<int>(load_4(bytes + size - 4)),

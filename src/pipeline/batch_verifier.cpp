@@ -42,7 +42,6 @@ struct thread_scratch {
     std::vector<std::array<char, 40>> dates; ///< RFC 3339 text of CSV time claims
     jws::strict_json_parser claims_json{jws::payload_parser::max_depth};
     std::string claims_text;     ///< claims with RFC 3339 times
-    std::string unverified_text; ///< unverified claims with RFC 3339 times
     std::string formatted_claims; ///< the claim part of a row, for the memo
     std::unique_ptr<token_memo> memo; ///< kept across runs, cleared when the run changes
     token_memo* active_memo = nullptr; ///< `memo` during a run that keeps repeats, else null
@@ -202,10 +201,9 @@ void batch_verifier::start_memo(const batch& work) const noexcept {
     if (memo_entries_ == 0) {
         return;
     }
-    const size_t entries = memo_entries_;
-    if (scratch.memo == nullptr || scratch.memo->entry_count() > entries) {
+    if (scratch.memo == nullptr || scratch.memo->entry_count() > memo_entries_) {
         try {
-            scratch.memo = std::make_unique<token_memo>(entries);
+            scratch.memo = std::make_unique<token_memo>(memo_entries_);
         } catch (const std::bad_alloc&) {
             scratch.memo.reset();
             return; // repeats are then checked in full, which is only slower

@@ -313,8 +313,8 @@ void count_batch(const batch& work, run_counters& counters) {
     }
 }
 
-/// Key sets up to this size get their per-key verifier state before the first batch; in a larger
-/// set most keys may never be used, so each is prepared when a token first needs it.
+/// Key sets up to this size get their per-key verifier state before the first batch. In a larger
+/// set most keys may never be used, so each key is prepared when a token first needs it.
 constexpr size_t max_keys_prepared_ahead = 16;
 
 void prepare_keys(const jws::signature_verifier& verifier, const jwks::key_set& keys) {
@@ -351,8 +351,8 @@ run_counters run_pipeline(const run_config& config,
     }
 
     const size_t threads = thread_count(config);
-    // The limit caps the workers of every arena, and the arena asks for exactly `threads`,
-    // which may be more than the cores: the default arena would stop at the core count.
+    // The limit caps the workers of every arena, and this arena requests exactly `threads`,
+    // which may be more than the cores. The default arena would stop at the core count.
     tbb::global_control parallelism(tbb::global_control::max_allowed_parallelism, threads);
     tbb::task_arena arena(static_cast<int>(threads));
     auto verifier = jws::make_verifier(config.verifier);

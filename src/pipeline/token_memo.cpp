@@ -86,6 +86,7 @@ std::uint32_t token_memo::find(std::string_view token) noexcept {
 void token_memo::insert(std::string_view token, const memo_result& result) noexcept {
     const std::uint64_t tag = hash_of(token);
     const size_t first = (tag >> 1 & set_mask_) * ways;
+
     // An empty slot first, else the least recently used slot that this batch has not used.
     size_t target = no_slot;
     for (size_t slot = first; slot < first + ways; ++slot) {
@@ -103,14 +104,16 @@ void token_memo::insert(std::string_view token, const memo_result& result) noexc
     if (target == no_slot) {
         return;
     }
+
+    // The slot stays empty until every piece is copied, so a piece that does not fit leaves it so.
     tags_[target] = 0;
     entry& item = entries_[target];
     storage_writer writer(item.storage, entry_bytes);
-    memo_result& kept = item.result;
-    kept = result;
-    const bool fits = writer.append(token, item.token) && writer.append(result.kid, kept.kid)
-                      && writer.append(result.claims_text, kept.claims_text)
-                      && writer.append(result.formatted_claims, kept.formatted_claims);
+    memo_result& stored = item.result;
+    stored = result;
+    const bool fits = writer.append(token, item.token) && writer.append(result.kid, stored.kid)
+                      && writer.append(result.claims_text, stored.claims_text)
+                      && writer.append(result.formatted_claims, stored.formatted_claims);
     if (!fits) {
         return;
     }

@@ -30,14 +30,14 @@ struct memo_result {
     /// when the payload parsed and the run writes unverified claims.
     std::string_view claims_text;
     bool has_claims_text = false;
-    /// The claim part of a valid row, from `io::row_formatter::append_claims`; set when `reason`
+    /// The claim part of a valid row, from `io::row_formatter::append_claims`. Set when `reason`
     /// is ok.
     std::string_view formatted_claims;
 };
 
-/// A small set-associative cache from the exact bytes of a token to its `memo_result`. One per
-/// thread, in front of the shared dedup cache: a repeated token costs a hash, one comparison and
-/// its time checks. Storage is allocated once; a token whose pieces do not fit is not kept.
+/// A small set-associative cache from the exact bytes of a token to its `memo_result`, one per
+/// thread in front of the shared dedup cache. A repeated token costs a hash, one comparison and
+/// its time checks. Storage is allocated once, and a token whose pieces do not fit is not kept.
 ///
 /// Entries found during a batch are pinned until the next batch, so that an insertion later in
 /// the same batch never overwrites a result that an earlier record of the batch still refers to.

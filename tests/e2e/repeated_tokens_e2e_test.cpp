@@ -15,7 +15,7 @@ using jwtbatch::jws::es256_signer;
 
 namespace {
 
-/// A header and a payload signed by the fixture key, the token text ready for a log.
+/// Returns a compact token with header kid `kid` over `payload`, signed by `signer`.
 std::string sign(const es256_signer& signer, std::string_view kid, std::string_view payload) {
     return signer.sign_compact(R"({"alg":"ES256","kid":")" + std::string(kid) + R"("})", payload);
 }

@@ -311,8 +311,8 @@ std::vector<record_verdict> token_harness::check_records(std::string_view text,
     const io::row_formatter& formatter = *state.formatters[policy_index % policy_count];
     jws::verdict_cache no_cache(0);
     jws::verdict_cache fast_cache(fast_cache_entries);
-    // The evp side checks every token in full; the fast side remembers tokens, so its second
-    // pass over a batch takes the shortcut for repeats and must still give the same rows.
+    // The evp side checks every token in full. The fast side remembers tokens, so its second
+    // pass over a batch takes the shortcut for repeats, and it must still give the same rows.
     pipeline::run_config remembering_config = config;
     remembering_config.dedup_capacity = fast_cache_entries;
     const pipeline::batch_verifier evp_checker(config, *state.keys, *state.evp_verifier, no_cache,

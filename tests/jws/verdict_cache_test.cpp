@@ -114,8 +114,8 @@ TEST_CASE("verdict cache stays within capacity", "[jws]") {
 }
 
 TEST_CASE("verdict cache spreads entries over every set", "[jws]") {
-    // 2,048 random entries in 1,024 sets of 4 keep about 1,976 on average; a table that used
-    // only half of its sets would keep about 1,650.
+    // 2,048 random entries in 1,024 sets of 4 stay about 1,976 on average (a Poisson estimate).
+    // A table that used only half of its sets would retain about 1,650.
     const auto key = make_key("a");
     jws::verdict_cache cache(4096);
     REQUIRE(cache.capacity() == 4096);
@@ -130,13 +130,13 @@ TEST_CASE("verdict cache spreads entries over every set", "[jws]") {
         }
         cache.insert(key.get(), token.digest, token.signature, true);
     }
-    size_t kept = 0;
+    size_t retained = 0;
     for (const cached_token& token : tokens) {
         if (cache.find(key.get(), token.digest, token.signature).has_value()) {
-            ++kept;
+            ++retained;
         }
     }
-    CHECK(kept >= 1900);
+    CHECK(retained >= 1900);
 }
 
 TEST_CASE("verdict cache of capacity zero never hits", "[jws]") {

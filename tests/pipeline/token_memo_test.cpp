@@ -44,7 +44,7 @@ TEST_CASE("token memo finds only the exact token", "[pipeline]") {
     CHECK(memo.find("") == token_memo::no_slot);
 }
 
-TEST_CASE("token memo clears when the run or the key set changes", "[pipeline]") {
+TEST_CASE("token memo clears on new run or keys", "[pipeline]") {
     token_memo memo(16);
     const auto keys = std::make_shared<const key_set>();
     memo.begin_batch(1, keys);
@@ -60,7 +60,7 @@ TEST_CASE("token memo clears when the run or the key set changes", "[pipeline]")
     CHECK(memo.find("t") == token_memo::no_slot);
 }
 
-TEST_CASE("token memo never replaces a result found in the current batch", "[pipeline]") {
+TEST_CASE("token memo keeps slots found this batch", "[pipeline]") {
     // One set of four slots, so every token competes for the same slots.
     token_memo memo(4);
     REQUIRE(memo.entry_count() == 4);
@@ -86,7 +86,7 @@ TEST_CASE("token memo never replaces a result found in the current batch", "[pip
     CHECK(memo.find("token-new") != token_memo::no_slot);
 }
 
-TEST_CASE("token memo skips a result larger than an entry", "[pipeline]") {
+TEST_CASE("token memo skips oversized results", "[pipeline]") {
     token_memo memo(16);
     const auto keys = std::make_shared<const key_set>();
     memo.begin_batch(1, keys);
